@@ -1,0 +1,46 @@
+# 督导通 — make run / make test work on a fresh Debian machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 0.0.0.0
+PORT ?= 5000
+
+.PHONY: run test venv deps test-deps browser-deps bench clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements-test.txt requirements.txt $(VENV)/.deps
+	$(PIP) install -q -r requirements-test.txt
+	touch $@
+
+deps: $(VENV)/.deps
+test-deps: $(VENV)/.test-deps
+
+# Debian's chromium and CJK fonts for the browser tests (playwright cannot download a browser here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  echo "installing chromium and fonts-noto-cjk with apt"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; \
+	fi
+
+run: deps
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	@echo "督导通已启动：http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/  （本机 http://127.0.0.1:$(PORT)/）"
+	$(VENV)/bin/gunicorn -w 2 --threads 4 -b $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: test-deps browser-deps
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+bench: test-deps browser-deps
+	$(PY) bench/pages.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/output

@@ -1,0 +1,98 @@
+"""The school checklist an inspector works on a phone (分组检查学校)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import CheckRecord, Inspection, School, Visit
+from ..operations import OperationError, new_uuid, save_check_record
+from ..permissions import ALL_ROLES, current_inspection_for, require_capture, require_view, roles
+
+bp = Blueprint("checklist", __name__)
+
+
+@bp.get("/s/<token>")
+@roles(*ALL_ROLES)
+def scan(token):
+    """Where a school's QR code lands: that school's checklist in the user's current inspection."""
+    school = db.session.execute(db.select(School).filter_by(qr_token=token)).scalar()
+    if school is None:
+        abort(404, description="二维码无效：没有找到对应的学校。请确认扫描的是督导通打印的学校二维码。")
+    inspection = current_inspection_for(current_user, school)
+    if inspection is None:
+        abort(404, description=f"{school.name}不在您参加的任何检查中。")
+    return redirect(url_for("checklist.school", iid=inspection.id, school_id=school.id))
+
+
+def _load(iid, school_id):
+    inspection = db.get_or_404(Inspection, iid, description="检查不存在。")
+    school = db.get_or_404(School, school_id, description="学校不存在。")
+    if school.county_id != inspection.county_id:
+        abort(404, description="该学校不属于本次检查的县（市、区）。")
+    return inspection, school
+
+
+def _visit(inspection, school):
+    return db.session.execute(db.select(Visit).filter_by(inspection_id=inspection.id, school_id=school.id)).scalar()
+
+
+def school_records(inspection, school):
+    rows = db.session.execute(
+        db.select(CheckRecord)
+        .options(db.joinedload(CheckRecord.author))
+        .filter_by(inspection_id=inspection.id, subject_type="school", subject_id=school.id)
+    ).scalars().all()
+    return {r.item_code: r for r in rows}
+
+
+@bp.get("/inspections/<int:iid>/schools/<int:school_id>")
+@roles(*ALL_ROLES)
+def school(iid, school_id):
+    inspection, school = _load(iid, school_id)
+    require_view(inspection)
+    standard = inspection.standard
+    records = school_records(inspection, school)
+    context = school_context(inspection, school)
+    return render_template(
+        "checklist/school.html", inspection=inspection, school=school, standard=standard,
+        groups=standard.checklist_groups(), records=records, visit=_visit(inspection, school),
+        new_uuid=new_uuid, context=context,
+    )
+
+
+def school_context(inspection, school):
+    """Extra figures shown beside the items (the school's reported data, filled by the
+    indicator engine when data exists). Returns {item indicator code: text}."""
+    return {}
+
+
+@bp.post("/inspections/<int:iid>/schools/<int:school_id>/items/<item_code>")
+@roles("inspector", "lead")
+def save_item(iid, school_id, item_code):
+    inspection, school = _load(iid, school_id)
+    require_capture(inspection)
+    standard = inspection.standard
+    item = standard.checklist_by_code.get(item_code)
+    if item is None:
+        abort(404, description=f"检查项 {item_code} 不在本次检查的标准中。")
+    visit = _visit(inspection, school)
+    error, status = None, None
+    try:
+        record, status = save_check_record(
+            inspection=inspection, user=current_user, client_uuid=request.form.get("client_uuid"),
+            subject_type="school", subject_id=school.id, item_code=item_code, indicator_code=item["indicator"],
+            verdict=request.form.get("verdict", ""), observed_value=request.form.get("observed_value", ""),
+            note=request.form.get("note", ""), base_version=request.form.get("base_version") or None,
+            school_id=school.id, visit=visit,
+        )
+    except OperationError as e:
+        error = str(e)
+        record = school_records(inspection, school).get(item_code)
+    if not request.headers.get("HX-Request"):
+        flash(error or f"{item_code} 已保存。", "error" if error else "success")
+        return redirect(url_for("checklist.school", iid=iid, school_id=school_id) + f"#item-{item_code}")
+    html = render_template(
+        "checklist/_item.html", inspection=inspection, school=school, item=item, record=record,
+        new_uuid=new_uuid, error=error, status=status, context=school_context(inspection, school),
+        draft=request.form if error else None,
+    )
+    return html, (422 if error else 200)

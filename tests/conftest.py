@@ -1,0 +1,63 @@
+"""Each test makes its own app and database (a fresh SQLite file, or TEST_DATABASE_URL)."""
+import os
+import re
+
+import pytest
+
+from app import create_app
+from app.extensions import db as _db
+
+OUTPUT_DIR = os.path.join(os.path.dirname(__file__), "output")
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        QR_CACHE_DIR=str(tmp_path / "qr"),
+    )
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    from app.demo import build_demo
+
+    return build_demo()
+
+
+def csrf_token(client):
+    return client.get("/csrf-token").get_json()["token"]
+
+
+def login(client, username, password="demo1234"):
+    token = csrf_token(client)
+    resp = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return csrf_token(client)
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(username):
+        return login(client, username)
+
+    return _login
+
+
+def text_of(resp):
+    """The visible text of an HTML response, tags removed, whitespace folded."""
+    html = resp.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
