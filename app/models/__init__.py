@@ -4,3 +4,7 @@ from .places import County, School  # noqa: F401
 from .inspection import Group, GroupMember, Inspection, InspectionMember, Visit  # noqa: F401
 from .records import CheckRecord, ClientOp, RecordConflict  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
+from .procedure import (  # noqa: F401
+    Department, Draw, Feedback, FeedbackProblem, GroupSummary, Hearing, HearingEntry, Interview,
+    RectificationItem, SummaryProblem,
+)
