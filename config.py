@@ -6,17 +6,37 @@ BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
 
 
+def from_environment(name):
+    """The settings the environment gives (DESIGN.md contracts), read when the app is made."""
+    env = os.environ
+    out = {}
+    if env.get("SECRET_KEY"):
+        out["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("DATABASE_URL") and name != "testing":
+        url = env["DATABASE_URL"]
+        # Some platforms still hand out postgres://; SQLAlchemy wants postgresql://.
+        out["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+    for key in ("UPLOAD_DIR", "QR_CACHE_DIR"):
+        if env.get(key):
+            out[key] = env[key]
+    if env.get("PUBLIC_BASE_URL"):
+        out["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].rstrip("/")
+    if env.get("MAX_CONTENT_LENGTH"):
+        out["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
+    if env.get("SESSION_COOKIE_SECURE"):
+        out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = env["SESSION_COOKIE_SECURE"] == "1"
+    return out
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "dudaotong.sqlite3")
-    )
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(INSTANCE_DIR, "dudaotong.sqlite3")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", os.path.join(INSTANCE_DIR, "uploads"))
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
-    QR_CACHE_DIR = os.environ.get("QR_CACHE_DIR", os.path.join(INSTANCE_DIR, "qr"))
+    UPLOAD_DIR = os.path.join(INSTANCE_DIR, "uploads")
+    PUBLIC_BASE_URL = ""
+    QR_CACHE_DIR = os.path.join(INSTANCE_DIR, "qr")
     # Uploads: a compressed phone photo is < 1 MB; 15 MB leaves room for an uncompressed one.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 15 * 1024 * 1024))
+    MAX_CONTENT_LENGTH = 15 * 1024 * 1024
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None
@@ -27,24 +47,25 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     JSON_AS_ASCII = False
 
 
 class DevelopmentConfig(Config):
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    SECRET_KEY = "dev-only-not-secret"
 
 
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Behind HTTPS in production; SESSION_COOKIE_SECURE=0 for a plain-HTTP LAN deployment.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
 
 CONFIGS = {

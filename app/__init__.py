@@ -5,7 +5,7 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import CONFIGS, INSTANCE_DIR
+from config import CONFIGS, INSTANCE_DIR, from_environment
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -19,6 +19,7 @@ def create_app(config_name=None, **overrides):
         raise ConfigError(f"unknown APP_ENV {config_name!r}; one of {', '.join(CONFIGS)}")
     app = Flask(__name__, instance_path=INSTANCE_DIR)
     app.config.from_object(CONFIGS[config_name])
+    app.config.update(from_environment(config_name))
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY must be set outside development (环境变量 SECRET_KEY 未设置)")

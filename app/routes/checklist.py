@@ -24,7 +24,9 @@ def scan(token):
 
 
 def _load(iid, school_id):
-    inspection = db.get_or_404(Inspection, iid, description="检查不存在。")
+    inspection = db.session.get(Inspection, iid, options=[db.joinedload(Inspection.county)])
+    if inspection is None:
+        abort(404, description="检查不存在。")
     school = db.get_or_404(School, school_id, description="学校不存在。")
     if school.county_id != inspection.county_id:
         abort(404, description="该学校不属于本次检查的县（市、区）。")
@@ -32,7 +34,9 @@ def _load(iid, school_id):
 
 
 def _visit(inspection, school):
-    return db.session.execute(db.select(Visit).filter_by(inspection_id=inspection.id, school_id=school.id)).scalar()
+    return db.session.execute(
+        db.select(Visit).options(db.joinedload(Visit.group)).filter_by(inspection_id=inspection.id, school_id=school.id)
+    ).scalar()
 
 
 def school_records(inspection, school):
@@ -55,8 +59,12 @@ def school(iid, school_id):
     return render_template(
         "checklist/school.html", inspection=inspection, school=school, standard=standard,
         groups=standard.checklist_groups(), records=records, visit=_visit(inspection, school),
-        new_uuid=new_uuid, context=context,
+        new_uuid=new_uuid, context=context, post_base=item_url(inspection, school, ""),
     )
+
+
+def item_url(inspection, school, item_code):
+    return url_for("checklist.save_item", iid=inspection.id, school_id=school.id, item_code="_")[:-1] + item_code
 
 
 def school_context(inspection, school):
@@ -91,7 +99,8 @@ def save_item(iid, school_id, item_code):
         flash(error or f"{item_code} 已保存。", "error" if error else "success")
         return redirect(url_for("checklist.school", iid=iid, school_id=school_id) + f"#item-{item_code}")
     html = render_template(
-        "checklist/_item.html", inspection=inspection, school=school, item=item, record=record,
+        "checklist/_item_partial.html", inspection=inspection, school=school, item=item, record=record,
+        post_url=item_url(inspection, school, item_code),
         new_uuid=new_uuid, error=error, status=status, context=school_context(inspection, school),
         draft=request.form if error else None,
     )
