@@ -36,8 +36,11 @@ run: deps
 	@echo "督导通已启动：http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/  （本机 http://127.0.0.1:$(PORT)/）"
 	$(VENV)/bin/gunicorn -w 2 --threads 4 -b $(HOST):$(PORT) --access-logfile - wsgi:app
 
+# The whole suite on SQLite (browser tests included), then the non-browser tests again on a
+# throwaway PostgreSQL cluster: nothing may be SQLite-only.
 test: test-deps browser-deps
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+	scripts/with-postgres.sh $(PY) -m pytest -q -n 2 --ignore=tests/browser -k "not migrations"
 
 bench: test-deps browser-deps
 	$(PY) bench/pages.py

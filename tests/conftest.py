@@ -1,8 +1,10 @@
 """Each test makes its own app and database (a fresh SQLite file, or TEST_DATABASE_URL)."""
 import os
 import re
+import uuid
 
 import pytest
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db as _db
@@ -10,18 +12,33 @@ from app.extensions import db as _db
 OUTPUT_DIR = os.path.join(os.path.dirname(__file__), "output")
 
 
+def _database_settings(tmp_path):
+    """SQLite file per test by default; with TEST_DATABASE_URL (PostgreSQL, see
+    scripts/with-postgres.sh) a fresh schema per test in that database."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}"}, None
+    schema = "t_" + uuid.uuid4().hex[:16]
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}},
+    }, schema
+
+
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}",
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-        QR_CACHE_DIR=str(tmp_path / "qr"),
-    )
+    settings, schema = _database_settings(tmp_path)
+    app = create_app("testing", UPLOAD_DIR=str(tmp_path / "uploads"), QR_CACHE_DIR=str(tmp_path / "qr"), **settings)
     with app.app_context():
+        if schema:
+            with _db.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         _db.create_all()
         yield app
         _db.session.remove()
+        if schema:
+            with _db.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         _db.engine.dispose()
 
 

@@ -30,6 +30,8 @@ def test_sqlite_runs_in_wal_mode(app):
 
     from app.extensions import db
 
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
