@@ -21,6 +21,8 @@ def from_environment(name):
             out[key] = env[key]
     if env.get("PUBLIC_BASE_URL"):
         out["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].rstrip("/")
+    if env.get("TIMEZONE"):
+        out["TIMEZONE"] = env["TIMEZONE"]
     if env.get("MAX_CONTENT_LENGTH"):
         out["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
     if env.get("SESSION_COOKIE_SECURE"):
@@ -50,6 +52,8 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     JSON_AS_ASCII = False
+    # Times are stored in UTC and shown in this zone.
+    TIMEZONE = "Asia/Shanghai"
 
 
 class DevelopmentConfig(Config):

@@ -53,6 +53,11 @@ def create_app(config_name=None, **overrides):
 
     app.jinja_env.globals["get_standard"] = get_standard
 
+    from .timefmt import local_time
+
+    tz_name = app.config["TIMEZONE"]
+    app.jinja_env.filters["local_time"] = lambda dt, fmt="%m-%d %H:%M": local_time(dt, fmt, tz_name)
+
     @app.errorhandler(404)
     def not_found(e):
         return render_template("errors/404.html", message=getattr(e, "description", None)), 404

@@ -85,3 +85,12 @@ def test_create_user_cli(app):
 
     user = db.session.execute(db.select(User).filter_by(username="zhang")).scalar()
     assert user.role == "lead" and user.check_password("secret123") and user.password_hash != "secret123"
+
+
+def test_times_are_shown_in_china_time():
+    from datetime import datetime
+
+    from app.timefmt import local_time
+
+    assert local_time(datetime(2026, 11, 22, 16, 30)) == "11-23 00:30"
+    assert local_time(None) == ""
