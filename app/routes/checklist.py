@@ -3,9 +3,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import CheckRecord, Inspection, School, Visit
+from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
 from ..operations import OperationError, new_uuid, save_check_record
-from ..permissions import ALL_ROLES, current_inspection_for, require_capture, require_view, roles
+from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
 
 bp = Blueprint("checklist", __name__)
 
@@ -48,17 +48,37 @@ def school_records(inspection, school):
     return {r.item_code: r for r in rows}
 
 
+def _load_page(iid, school_id):
+    """Inspection, school, the user's membership role and the visit in one query (the
+    checklist is the hottest page: its query count must not grow with anything)."""
+    row = db.session.execute(
+        db.select(Inspection, School, InspectionMember.role, Visit)
+        .join(School, (School.id == school_id) & (School.county_id == Inspection.county_id))
+        .outerjoin(InspectionMember, (InspectionMember.inspection_id == Inspection.id)
+                   & (InspectionMember.user_id == current_user.id))
+        .outerjoin(Visit, (Visit.inspection_id == Inspection.id) & (Visit.school_id == School.id))
+        .options(db.joinedload(Inspection.county), db.joinedload(Visit.group))
+        .where(Inspection.id == iid)
+    ).first()
+    if row is None:
+        _load(iid, school_id)  # says which of the two is missing
+        abort(404)
+    inspection, school, member_role, visit = row
+    if member_role is None and current_user.role != "admin":
+        abort(403, description=f"{current_user.name}不是本次检查的成员。")
+    return inspection, school, visit
+
+
 @bp.get("/inspections/<int:iid>/schools/<int:school_id>")
 @roles(*ALL_ROLES)
 def school(iid, school_id):
-    inspection, school = _load(iid, school_id)
-    require_view(inspection)
+    inspection, school, visit = _load_page(iid, school_id)
     standard = inspection.standard
     records = school_records(inspection, school)
     context = school_context(inspection, school)
     return render_template(
         "checklist/school.html", inspection=inspection, school=school, standard=standard,
-        groups=standard.checklist_groups(), records=records, visit=_visit(inspection, school),
+        groups=standard.checklist_groups(), records=records, visit=visit,
         new_uuid=new_uuid, context=context, post_base=item_url(inspection, school, ""),
     )
 
