@@ -46,3 +46,104 @@ def register_cli(app):
         for username, name, role in DEMO_USERS:
             click.echo(f"  {username:<12} {name}（{ {'admin': '督导办', 'lead': '检查组组长', 'inspector': '督学'}[role] }）")
         click.echo(f"打开 {base}/login 登录；二维码打印页：{base}/counties/{result['county'].code}/qr")
+
+    @app.cli.command("metrics")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--standard", "standard_id", type=click.Choice(["quality-2017", "basic-2012"]), default="quality-2017")
+    @click.option("--year", type=int, default=None, help="数据年度（写入 JSON）")
+    @click.option("--json", "as_json", is_flag=True, help="只输出 JSON（见数据模板约定）")
+    def metrics_cmd(file, standard_id, year, as_json):
+        """Compute indicators, difference coefficients and school verdicts from a template file (nothing stored)."""
+        import json
+        import sys
+
+        from .metrics import evaluate, to_json
+        from .school_data import read_table
+        from .standards import get_standard
+
+        standard = get_standard(standard_id)
+        table = read_table(file, standard=standard)
+        if not table.ok:
+            for e in table.errors:
+                click.echo(e.text(), err=True)
+            click.echo(f"文件有 {len(table.errors)} 处错误，未计算。", err=True)
+            sys.exit(1)
+        ev = evaluate(table.frame, standard)
+        if as_json:
+            click.echo(json.dumps(to_json(ev, year, table.warnings), ensure_ascii=False, indent=2))
+            return
+        click.echo(format_evaluation(ev, table.warnings))
+
+    @app.cli.command("import-schools")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--county", "county_code", required=True, help="县（市、区）行政区划代码")
+    @click.option("--year", type=int, required=True, help="数据年度")
+    def import_schools(file, county_code, year):
+        """Store a template file's schools and data for a year (all or nothing; schools updated by 学校标识码)."""
+        import os
+        import sys
+
+        from .models import County
+        from .school_data import read_table, rows_from_frame
+        from .school_import import ImportRefused, store_rows
+
+        county = db.session.execute(db.select(County).filter_by(code=county_code)).scalar()
+        if county is None:
+            click.echo(f"县代码 {county_code} 不存在。", err=True)
+            sys.exit(1)
+        table = read_table(file)
+        if not table.ok:
+            for e in table.errors:
+                click.echo(e.text(), err=True)
+            click.echo(f"文件有 {len(table.errors)} 处错误，未导入任何数据。", err=True)
+            sys.exit(1)
+        rows = rows_from_frame(table.frame)
+        try:
+            store_rows(county, year, rows, table.warnings, filename=os.path.basename(file))
+        except ImportRefused as e:
+            for err in e.errors:
+                click.echo(err.text(), err=True)
+            click.echo("未导入任何数据。", err=True)
+            sys.exit(1)
+        click.echo(f"已导入 {county.name} {year} 年 {len(rows)} 行学校数据（{len({r['code'] for r in rows})} 所学校）。")
+        for w in table.warnings:
+            click.echo(f"提醒：{w.text()}")
+
+
+def format_evaluation(ev, warnings=()):
+    """A readable Chinese text table of an Evaluation (the CLI's default output)."""
+    std = ev.standard
+    lines = [f"{std.name}（{std.document}）"]
+    for sec, res in ev.sections.items():
+        lines.append("")
+        lines.append(f"【{sec}】纳入测算 {res.schools} 所，在校生 {res.students} 人")
+        if not res.schools:
+            continue
+        lines.append(f"  {'指标':<6}{'县域值':>12}{'差异系数':>10}{'上限':>8}  结论")
+        for code, r in res.indicators.items():
+            cv = "无法计算" if r.cv is None else f"{r.cv:.4f}"
+            cap = "" if r.cap is None else f"{r.cap:.2f}"
+            verdict = {True: "达标", False: "未达标", None: ""}[r.ok]
+            value = "" if r.value is None else f"{r.value:.2f}"
+            lines.append(f"  {code:<6}{value:>12}{cv:>10}{cap:>8}  {verdict}")
+        if res.composite_cv is not None or res.cap is not None:
+            cv = "无法计算" if res.composite_cv is None else f"{res.composite_cv:.4f}"
+            lines.append(f"  综合差异系数 {cv}（上限 {res.cap:.2f}）")
+        lines.append(f"  {sec}校际均衡：{ {True: '达标', False: '未达标', None: '无法判定'}[res.ok] }")
+    if ev.rule_codes:
+        failing = ev.schools[ev.schools["ok"] == False]  # noqa: E712
+        lines.append("")
+        lines.append(f"校校达标：{len(ev.schools) - len(failing)}/{len(ev.schools)} 个学段学校达标")
+        for rec in failing.to_dict("records"):
+            lines.append(f"  未达标 {rec['code']} {rec['name']}（{rec['section']}）未达指标：{'、'.join(rec['short'])}")
+    if ev.excluded:
+        lines.append("")
+        lines.append("未纳入测算：")
+        for e in ev.excluded:
+            lines.append(f"  {e['code']} {e['name']}（{e['section']}）：{e['reason']}")
+    if warnings:
+        lines.append("")
+        lines.append(f"数据提醒（{len(warnings)} 条）：")
+        for w in warnings:
+            lines.append(f"  {w.text()}")
+    return "\n".join(lines)

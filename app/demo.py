@@ -43,6 +43,46 @@ def demo_schools(rng):
     return rows
 
 
+SECTION_OF = {"小学": ["小学"], "教学点": ["小学"], "初中": ["初中"], "完全中学": ["初中"],
+              "九年一贯制学校": ["小学", "初中"], "十二年一贯制学校": ["小学", "初中"], "特殊教育学校": ["小学"]}
+
+
+def synthetic_rows(schools, rng):
+    """Plausible template rows (English keys, see school-data.json) for (code, name, 办学类型,
+    城乡类型, parent code) tuples: most sections near or above the quality-2017 thresholds, some
+    short, as in a real county. Used by the demo, the tests and bench/metrics.py."""
+    rows = []
+    for code, name, kind, ur, parent in schools:
+        for section in SECTION_OF[kind]:
+            if kind == "教学点":
+                students = rng.randint(20, 95)
+            elif kind == "特殊教育学校":
+                students = rng.randint(60, 150)
+            else:
+                students = rng.randint(150, 1400) if ur != "乡村" else rng.randint(80, 600)
+            junior = section == "初中"
+            q = rng.uniform(0.8, 1.5)  # this school's overall level
+            size = max(30, min(50 if junior else 45, int(rng.gauss(40 if ur == "城区" else 32, 5))))
+            classes = max(1, round(students / size))
+            teachers = max(2, round(students / rng.uniform(12, 17)))
+            def per100(base):
+                return min(teachers, max(0, round(students * base * q * rng.uniform(0.85, 1.2) / 100)))
+            rows.append({
+                "code": code, "name": name, "section": section, "school_type": kind, "urban_rural": ur,
+                "parent_code": parent or "", "students": students, "classes": classes,
+                "max_class": size + rng.randint(0, 6), "teachers": teachers,
+                "qualified_teachers": per100(5.6 if junior else 4.6), "key_teachers": per100(1.2),
+                "pe_art_teachers": per100(1.0), "senior_teachers": min(teachers, round(teachers * rng.uniform(0.3, 0.7))),
+                "teaching_area": round(students * (6.2 if junior else 4.9) * q * rng.uniform(0.85, 1.15), 1),
+                "sports_area": round(students * (11 if junior else 8.2) * q * rng.uniform(0.8, 1.2), 1),
+                "equipment_value": round(students * (2700 if junior else 2200) * q * rng.uniform(0.8, 1.25) / 10000, 2),
+                "multimedia_rooms": max(1, round(students * (2.6 if junior else 2.5) * q / 100)),
+                "computers": round(students * rng.uniform(0.1, 0.2)), "books": round(students * rng.uniform(25, 45)),
+                "music_rooms": max(1, classes // 12), "art_rooms": max(1, classes // 12),
+            })
+    return rows
+
+
 def build_demo(county_code="510999", seed=2025):
     """Create the demo data; returns a dict describing it. Refuses to run twice."""
     if db.session.execute(db.select(County).filter_by(code=county_code)).scalar():
@@ -67,6 +107,17 @@ def build_demo(county_code="510999", seed=2025):
         db.session.add(school)
         schools.append(school)
     start = date.today()
+    db.session.flush()
+    from .school_import import store_rows
+
+    codes = [(s.code, s.name, s.school_type, s.urban_rural, s.parent_code) for s in schools]
+    rows = synthetic_rows(codes, rng)
+    for i, r in enumerate(rows):
+        r["row"] = i + 2
+    from .school_data import find_warnings, frame_from_rows
+
+    warnings = find_warnings(frame_from_rows(rows))
+    store_rows(county, start.year - 1, rows, warnings, user=users["admin"], filename="示范县学校数据.xlsx")
     inspection = Inspection(
         county=county, standard_id="quality-2017", level="省级评估", year=start.year,
         title=f"示范县义务教育优质均衡发展省级评估实地督导检查", start_date=start,

@@ -8,3 +8,4 @@ from .procedure import (  # noqa: F401
     Department, Draw, Feedback, FeedbackProblem, GroupSummary, Hearing, HearingEntry, Interview,
     RectificationItem, SummaryProblem,
 )
+from .schooldata import DataImport, SchoolSectionData  # noqa: F401

@@ -1,0 +1,399 @@
+"""Reading and checking the school data template (学校办学条件数据表). No Flask here.
+
+The contract is ../shared/domain/school-data-template.md; the columns, their types and the limits
+behind the warnings live in app/standards/school-data.json. `read_table()` collects every error
+in one pass (row as Excel shows it, column header, problem in Chinese); a table with any error
+is refused whole. Warnings (possible but implausible values) are kept with the rows.
+"""
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE_FILE = os.path.join(HERE, "standards", "school-data.json")
+HEADER_ROW = 1  # the header is Excel row 1, data start at row 2
+
+
+@lru_cache(maxsize=1)
+def template():
+    with open(TEMPLATE_FILE, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def columns():
+    return template()["columns"]
+
+
+def headers():
+    return [c["header"] for c in columns()]
+
+
+def header_to_key():
+    return {c["header"]: c["key"] for c in columns()}
+
+
+NUMERIC_TYPES = ("int", "number")
+
+
+@dataclass
+class Issue:
+    """One error or warning: Excel row (None for the whole file), column header, message."""
+
+    row: int | None
+    column: str | None
+    message: str
+    code: str | None = None  # 学校标识码 of the row, when known
+    section: str | None = None
+
+    def text(self):
+        where = []
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.column:
+            where.append(f"「{self.column}」")
+        return ("".join(where) + ": " if where else "") + self.message
+
+    def as_dict(self):
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class SchoolTable:
+    """A checked table: one row per school section, columns = the template headers, plus `row`
+    (the Excel row number). `errors` empty means it may be computed and stored."""
+
+    frame: pd.DataFrame | None
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+class TemplateError(ValueError):
+    """The file cannot be read at all (not a workbook, not UTF-8, no rows)."""
+
+
+def _load_frame(source, filename):
+    """Read the first sheet / the CSV into a DataFrame of raw objects (no type guessing)."""
+    name = (filename or (source if isinstance(source, str) else "")).lower()
+    data = source
+    if isinstance(source, str):
+        with open(source, "rb") as f:
+            data = f.read()
+    if name.endswith(".csv"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise TemplateError("CSV 文件不是 UTF-8 编码，请在 Excel 中另存为「CSV UTF-8」或直接上传 .xlsx。") from None
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
+    elif name.endswith(".xlsx") or name.endswith(".xlsm"):
+        try:
+            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
+        except Exception:
+            raise TemplateError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密。") from None
+    else:
+        raise TemplateError("只接受 .xlsx 或 UTF-8 编码的 .csv 文件。")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Drop rows that are entirely empty (trailing blank lines in Excel), keeping Excel numbering.
+    frame.index = np.arange(HEADER_ROW + 1, HEADER_ROW + 1 + len(frame))
+    blank = frame.apply(lambda col: col.map(_is_blank)).all(axis=1)
+    return frame[~blank]
+
+
+def _is_blank(v):
+    if v is None:
+        return True
+    if isinstance(v, float) and np.isnan(v):
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def _show(v):
+    s = str(v).strip()
+    return s if len(s) <= 20 else s[:20] + "…"
+
+
+def _parse_numbers(raw, integer):
+    """Parse one column: returns (values as float with NaN for blanks, mask of bad cells)."""
+    as_text = raw.map(lambda v: v.strip().replace(",", "") if isinstance(v, str) else v)
+    values = pd.to_numeric(as_text, errors="coerce").astype(float)
+    blank = raw.map(_is_blank)
+    bad = values.isna() & ~blank
+    if integer:
+        frac = values.notna() & (values != np.floor(values.fillna(0)))
+        bad = bad | frac
+    return values.where(~bad), bad, blank
+
+
+def read_table(source, filename=None, standard=None):
+    """Read and check a template file (path, or bytes with `filename`). Never raises for bad
+    content: every problem is an Issue in `errors`; TemplateError only if nothing is readable."""
+    tpl = template()
+    try:
+        raw = _load_frame(source, filename)
+    except TemplateError as e:
+        return SchoolTable(None, [Issue(None, None, str(e))])
+    return check_frame(raw, standard=standard, tpl=tpl)
+
+
+def check_frame(raw, standard=None, tpl=None):
+    tpl = tpl or template()
+    errors = []
+    cols = tpl["columns"]
+    present = set(raw.columns)
+    for c in cols:
+        if c["required"] is not False and c["header"] not in present:
+            errors.append(Issue(None, c["header"], "缺少必填列（表头须与模板一致）"))
+    if errors:
+        return SchoolTable(None, errors)
+    if raw.empty:
+        return SchoolTable(None, [Issue(None, None, "文件中没有数据行。")])
+
+    out = pd.DataFrame(index=raw.index)
+    per_cell = []  # (row, column, message) collected column by column, sorted at the end
+    for c in cols:
+        h = c["header"]
+        if h not in present:
+            out[h] = np.nan if c["type"] in NUMERIC_TYPES else ""
+            continue
+        col = raw[h]
+        blank = col.map(_is_blank)
+        if c["type"] in NUMERIC_TYPES:
+            values, bad, blank = _parse_numbers(col, c["type"] == "int")
+            what = "不是整数" if c["type"] == "int" else "不是数字"
+            for r in bad[bad].index:
+                per_cell.append((r, h, f"\"{_show(col[r])}\" {what}"))
+            neg = values < 0
+            for r in neg[neg].index:
+                per_cell.append((r, h, f"{_fmt(values[r])} 是负数，不能小于 0"))
+            out[h] = values
+        else:
+            text = col.map(lambda v: "" if _is_blank(v) else _text(v))
+            if c["type"] == "enum":
+                badv = ~blank & ~text.isin(c["values"])
+                for r in badv[badv].index:
+                    per_cell.append((r, h, f"\"{_show(text[r])}\" 不是可选值（{'、'.join(c['values'])}）"))
+            out[h] = text
+        if c["required"] is True:
+            for r in blank[blank].index:
+                per_cell.append((r, h, "必填，不能为空"))
+
+    tp_type = _teaching_point_type(standard)
+    # 教学点 needs its parent, and the parent must be in the file.
+    is_tp = out["办学类型"] == tp_type
+    codes = set(out["学校标识码"])
+    for r in out.index[is_tp]:
+        parent = out.at[r, "所属学校标识码"]
+        if not parent:
+            per_cell.append((r, "所属学校标识码", "教学点必须填写所属学校标识码"))
+        elif parent not in codes:
+            per_cell.append((r, "所属学校标识码", f"所属学校 {parent} 不在本文件中"))
+
+    for c in cols:
+        if c.get("subtotal_of"):
+            total = out[c["subtotal_of"]]
+            over = out[c["header"]] > total
+            for r in over[over].index:
+                per_cell.append((r, c["header"], f"{_fmt(out.at[r, c['header']])} 大于{c['subtotal_of']} {_fmt(total[r])}"))
+
+    key = out["学校标识码"] + "\x00" + out["学段"]
+    dup = key.duplicated(keep="first") & (out["学校标识码"] != "") & (out["学段"] != "")
+    first_row = {k: r for r, k in zip(out.index[::-1], key[::-1])}
+    for r in out.index[dup]:
+        per_cell.append((r, "学校标识码", f"学校标识码 {out.at[r, '学校标识码']}（{out.at[r, '学段']}）与第 {first_row[key[r]]} 行重复"))
+
+    in_scope = scope_mask(out, standard)
+    zero = in_scope & (out["在校生数"] == 0)
+    for r in out.index[zero]:
+        per_cell.append((r, "在校生数", "在校生数为 0，但该行纳入测算（不纳入的请删除或标明办学类型）"))
+
+    per_cell.sort(key=lambda t: (t[0], headers().index(t[1]) if t[1] in headers() else 99))
+    errors = [Issue(int(r), h, m, code=_code_at(out, r)) for r, h, m in per_cell]
+    if errors:
+        return SchoolTable(None, errors)
+    out.insert(0, "row", out.index.astype(int))
+    out = out.reset_index(drop=True)
+    return SchoolTable(out, [], find_warnings(out, standard, tpl))
+
+
+def _text(v):
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # a code typed as a number in Excel
+    return str(v).strip()
+
+
+def _fmt(v):
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _code_at(frame, r):
+    try:
+        return frame.at[r, "学校标识码"] or None
+    except KeyError:
+        return None
+
+
+def _teaching_point_type(standard):
+    if standard is not None:
+        return standard.scope["teaching_point"]["school_type"]
+    return "教学点"
+
+
+def scope_mask(frame, standard):
+    """Boolean Series: rows that take part in the computation under `standard` (all rows in
+    scope when no standard is given, except those the default scope leaves out)."""
+    return exclusion_reasons(frame, standard).isna()
+
+
+def exclusion_reasons(frame, standard):
+    """Series of the reason a row is left out of the computation (NaN when it counts)."""
+    if standard is None:
+        from .standards import get_standard
+
+        standard = get_standard("quality-2017")
+    scope = standard.scope
+    reasons = pd.Series(np.nan, index=frame.index, dtype=object)
+    for kind in scope["excluded_school_types"]:
+        reasons[frame["办学类型"] == kind] = f"{kind}不纳入校际均衡测算"
+    tp = scope["teaching_point"]
+    small = (frame["办学类型"] == tp["school_type"]) & (frame["在校生数"] < tp["min_students"])
+    reasons[small & reasons.isna()] = tp["reason"].format(min=tp["min_students"])
+    outside = ~frame["学段"].isin(standard.sections)
+    reasons[outside & reasons.isna()] = "学段不在本标准测算范围内"
+    return reasons
+
+
+def find_warnings(frame, standard=None, tpl=None):
+    """Possible but implausible values, each tied to its row (the kind of entry mistakes that
+    made counties fail). The limits come from app/standards/school-data.json and the standard."""
+    tpl = tpl or template()
+    checks = tpl["checks"]
+    warnings = []
+    students = frame["在校生数"].where(frame["在校生数"] > 0)
+    by_col = {c["header"]: c for c in tpl["columns"]}
+
+    def add(mask, column, make):
+        for i in frame.index[mask.fillna(False)]:
+            warnings.append(Issue(int(frame.at[i, "row"]), column, make(i), code=frame.at[i, "学校标识码"],
+                                  section=frame.at[i, "学段"]))
+
+    for h, c in by_col.items():
+        if c.get("money_wan"):
+            per = frame[h] * 10000 / students
+            limit = checks["max_equipment_yuan_per_student"]
+            add(per > limit, h, lambda i, per=per, limit=limit:
+                f"生均 {per[i]:,.0f} 元，超过 {limit:,} 元，疑似按「元」而非「万元」填报")
+        if c.get("per_student_area"):
+            per = frame[h] / students
+            limit = checks["max_area_per_student"]
+            add(per > limit, h, lambda i, per=per, limit=limit:
+                f"生均 {per[i]:.1f} ㎡，超过 {limit} ㎡，请核实面积")
+
+    factor = checks["median_factor"]
+    for h in checks["median_columns"]:
+        per = frame[h] / students
+        median = per.groupby(frame["学段"]).transform("median")
+        valid = median > 0
+        high = valid & (per > median * factor)
+        low = valid & (per < median / factor)
+        add(high, h, lambda i, per=per, median=median:
+            f"生均值是全县同学段中位数的 {per[i] / median[i]:.1f} 倍（超过 {factor} 倍），请核实")
+        add(low, h, lambda i, per=per, median=median:
+            f"生均值只有全县同学段中位数的 {per[i] / median[i]:.0%}（不到 1/{factor}），请核实")
+
+    limits = _class_limits(standard, checks)
+    if limits:
+        limit = frame["学段"].map(limits)
+        classes = frame["班级数"].where(frame["班级数"] > 0)
+        avg = frame["在校生数"] / classes
+        add(avg > limit, "班级数", lambda i, avg=avg, limit=limit:
+            f"平均班额 {avg[i]:.1f} 人，超过班额上限 {limit[i]:g} 人，请核实班级数")
+        add(frame["最大班额"] > limit, "最大班额", lambda i, limit=limit:
+            f"最大班额 {_fmt(frame.at[i, '最大班额'])} 人，超过班额上限 {limit[i]:g} 人")
+    warnings.sort(key=lambda w: (w.row, headers().index(w.column)))
+    return warnings
+
+
+def _class_limits(standard, checks):
+    code = checks.get("class_size_indicator")
+    if standard is None or code not in standard.indicators:
+        from .standards import get_standard
+
+        standard = get_standard("quality-2017")
+    limits = standard.indicators.get(code, {}).get("limits", {}) if code in standard.indicators else {}
+    return {k: v for k, v in limits.items() if k in ("小学", "初中")}
+
+
+def rows_from_frame(frame):
+    """The checked rows as dicts keyed by the model's English keys (for storing)."""
+    mapping = header_to_key()
+    records = []
+    for rec in frame.to_dict("records"):
+        out = {"row": int(rec["row"])}
+        for h, k in mapping.items():
+            v = rec.get(h)
+            if isinstance(v, float) and np.isnan(v):
+                v = None
+            out[k] = v
+        records.append(out)
+    return records
+
+
+def frame_from_rows(rows):
+    """The inverse of rows_from_frame: stored rows back into a template-shaped DataFrame."""
+    mapping = header_to_key()
+    data = {h: [r.get(k) for r in rows] for h, k in mapping.items()}
+    frame = pd.DataFrame(data)
+    for c in columns():
+        if c["type"] in NUMERIC_TYPES:
+            frame[c["header"]] = pd.to_numeric(frame[c["header"]], errors="coerce").astype(float)
+        else:
+            frame[c["header"]] = frame[c["header"]].fillna("").astype(str)
+    frame.insert(0, "row", [r.get("row") or i + 2 for i, r in enumerate(rows)])
+    return frame
+
+
+def template_workbook():
+    """The downloadable template: sheet 1 with the headers and one example row, sheet 2 notes."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "学校数据"
+    cols = columns()
+    ws.append([c["header"] for c in cols])
+    ws.append([c["example"] if c["example"] != "" else None for c in cols])
+    for i, c in enumerate(cols, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if c["required"] is True:
+            cell.fill = PatternFill("solid", fgColor="FFF2CC")
+        cell.comment = Comment(c["note"], "督导通")
+        ws.column_dimensions[cell.column_letter].width = max(10, len(c["header"]) * 2 + 2)
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("填表说明")
+    notes.append(["列名", "是否必填", "类型", "说明"])
+    for c in cols:
+        req = {True: "必填", False: "选填"}.get(c["required"], f"{c['required']}必填")
+        kind = {"text": "文本", "int": "整数，≥0", "number": "数字，≥0", "enum": "可选值：" + "、".join(c.get("values", []))}[c["type"]]
+        notes.append([c["header"], req, kind, c["note"]])
+    notes.append([])
+    notes.append(["说明", "", "", "每个学段一行：九年一贯制学校填小学、初中两行，资产按学段分摊；第 1 行为表头，请勿修改；示例行请删除后再填报。"])
+    for col, width in zip("ABCD", (22, 10, 40, 70)):
+        notes.column_dimensions[col].width = width
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

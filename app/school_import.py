@@ -1,0 +1,113 @@
+"""Storing checked school data (all or nothing) and reading it back for the engine.
+
+Persistence only: the checks live in school_data.py, the computation in metrics.py. Used by the
+import-schools CLI and the office pages alike (one way to store)."""
+from .extensions import db
+from .models import DataImport, School, SchoolSectionData
+from .models.base import utcnow
+from .school_data import Issue, frame_from_rows, header_to_key
+
+DATA_KEYS = [k for k in header_to_key().values()
+             if k not in ("code", "name", "section", "school_type", "urban_rural", "parent_code")]
+
+
+class ImportRefused(ValueError):
+    def __init__(self, errors):
+        super().__init__("；".join(e.text() for e in errors))
+        self.errors = errors
+
+
+def conflicts_with_other_counties(county, rows):
+    """Errors for codes that already belong to a school of another county."""
+    codes = {r["code"] for r in rows}
+    taken = db.session.execute(
+        db.select(School.code, School.county_id).where(School.code.in_(codes), School.county_id != county.id)
+    ).all()
+    taken = {c for c, _ in taken}
+    return [Issue(r["row"], "学校标识码", f"学校标识码 {r['code']} 已属于其他县的学校") for r in rows if r["code"] in taken]
+
+
+def store_rows(county, year, rows, warnings, *, user=None, filename="", data_import=None):
+    """Create or update the schools (by 学校标识码) and replace their data for `year`.
+
+    One transaction: either every row is stored or none (ImportRefused, nothing written)."""
+    errors = conflicts_with_other_counties(county, rows)
+    if errors:
+        raise ImportRefused(errors)
+    by_row = {}
+    for w in warnings:
+        w = w.as_dict() if hasattr(w, "as_dict") else w
+        by_row.setdefault(w["row"], []).append(w)
+    try:
+        if data_import is None:
+            data_import = DataImport(county=county, year=year, filename=filename, uploaded_by=user)
+            db.session.add(data_import)
+        data_import.status = "stored"
+        data_import.rows = None
+        data_import.row_count = len(rows)
+        data_import.warnings = [w.as_dict() if hasattr(w, "as_dict") else w for w in warnings]
+        data_import.stored_at = utcnow()
+        db.session.flush()
+        existing = {s.code: s for s in db.session.execute(
+            db.select(School).where(School.code.in_({r["code"] for r in rows}))).scalars()}
+        old = {(d.school_id, d.section): d for d in db.session.execute(
+            db.select(SchoolSectionData).join(School).where(School.county_id == county.id,
+                                                            SchoolSectionData.year == year)).scalars()}
+        for r in rows:
+            school = existing.get(r["code"])
+            if school is None:
+                school = School(county=county, code=r["code"])
+                db.session.add(school)
+                existing[r["code"]] = school
+            school.name = r["name"]
+            school.school_type = r["school_type"]
+            school.urban_rural = r["urban_rural"]
+            school.parent_code = r["parent_code"] or None
+        db.session.flush()
+        for r in rows:
+            school = existing[r["code"]]
+            data = old.get((school.id, r["section"]))
+            if data is None:
+                data = SchoolSectionData(school=school, year=year, section=r["section"])
+                db.session.add(data)
+            data.import_id = data_import.id
+            data.row = r["row"]
+            for k in DATA_KEYS:
+                v = r.get(k)
+                setattr(data, k, None if v is None else (float(v) if k in FLOAT_KEYS else int(v)))
+            data.warnings = by_row.get(r["row"], [])
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return data_import
+
+
+FLOAT_KEYS = {"teaching_area", "sports_area", "equipment_value"}
+
+
+def stored_rows(county_id, year):
+    """The stored rows of a county and year, as dicts in the template's keys (+ warnings, id)."""
+    q = (db.select(SchoolSectionData, School).join(School)
+         .where(School.county_id == county_id, SchoolSectionData.year == year)
+         .order_by(School.code, SchoolSectionData.section))
+    rows = []
+    for data, school in db.session.execute(q):
+        r = {"row": data.row, "code": school.code, "name": school.name, "section": data.section,
+             "school_type": school.school_type, "urban_rural": school.urban_rural,
+             "parent_code": school.parent_code or "", "school_id": school.id, "warnings": data.warnings or []}
+        for k in DATA_KEYS:
+            r[k] = getattr(data, k)
+        rows.append(r)
+    return rows
+
+
+def stored_frame(county_id, year):
+    rows = stored_rows(county_id, year)
+    return (frame_from_rows(rows) if rows else None), rows
+
+
+def data_years(county_id):
+    q = (db.select(SchoolSectionData.year).join(School).where(School.county_id == county_id)
+         .distinct().order_by(SchoolSectionData.year.desc()))
+    return [y for (y,) in db.session.execute(q)]
