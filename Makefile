@@ -43,6 +43,7 @@ test: test-deps browser-deps
 	scripts/with-postgres.sh $(PY) -m pytest -q -n 2 --ignore=tests/browser -k "not migrations"
 
 bench: test-deps browser-deps
+	$(PY) bench/metrics.py
 	$(PY) bench/pages.py
 
 clean:

@@ -131,10 +131,10 @@ def format_evaluation(ev, warnings=()):
             lines.append(f"  综合差异系数 {cv}（上限 {res.cap:.2f}）")
         lines.append(f"  {sec}校际均衡：{ {True: '达标', False: '未达标', None: '无法判定'}[res.ok] }")
     if ev.rule_codes:
-        failing = ev.schools[ev.schools["ok"] == False]  # noqa: E712
+        failing = [rec for rec in ev.school_records() if rec["ok"] is False]
         lines.append("")
         lines.append(f"校校达标：{len(ev.schools) - len(failing)}/{len(ev.schools)} 个学段学校达标")
-        for rec in failing.to_dict("records"):
+        for rec in failing:
             lines.append(f"  未达标 {rec['code']} {rec['name']}（{rec['section']}）未达指标：{'、'.join(rec['short'])}")
     if ev.excluded:
         lines.append("")

@@ -47,7 +47,13 @@ class Evaluation:
     rule_codes: list
 
     def school_records(self):
-        return self.schools.to_dict("records")
+        """One dict per school section in scope, with `met` and `short` as lists of codes."""
+        records = self.schools.to_dict("records")
+        for rec in records:
+            rec["met"] = [c for c in self.rule_codes if rec[f"met_{c}"]]
+            rec["short"] = [c for c in self.rule_codes if not rec[f"met_{c}"]]
+            rec["ok"] = None if rec["ok"] is None else bool(rec["ok"])
+        return records
 
 
 def indicator_values(frame, standard, codes):
@@ -77,51 +83,45 @@ def weighted_cv(values, weights):
     return mean, s / mean
 
 
-def _grouped_cv(values, weights, groups):
-    """Vectorised weighted_cv per group for many indicators at once: returns (means, cvs) frames
-    indexed by group, columns = indicators; cv NaN where undefined."""
-    w = pd.Series(weights, index=values.index)
-    total = w.groupby(groups).transform("sum")
-    share = w / total
-    mean = values.mul(share, axis=0).groupby(groups).sum()
-    dev = values - mean.reindex(groups.to_numpy()).set_axis(values.index)
-    var = dev.pow(2).mul(share, axis=0).groupby(groups).sum()
-    cv = np.sqrt(var) / mean.where(mean != 0)
-    return mean, cv
-
-
 def evaluate(frame, standard):
     """Compute every section and school result of `standard` over a checked template frame."""
     reasons = exclusion_reasons(frame, standard)
-    excluded = [
-        {"code": frame.at[i, "学校标识码"], "name": frame.at[i, "学校名称"], "section": frame.at[i, "学段"],
-         "reason": reasons[i], "row": _int_or_none(frame.at[i, "row"]) if "row" in frame else None}
-        for i in frame.index[reasons.notna()]
-    ]
-    scope = frame[reasons.isna()]
+    out_mask = reasons.notna().to_numpy()
+    excluded = []
+    if out_mask.any():
+        cols = ["学校标识码", "学校名称", "学段"] + (["row"] if "row" in frame else [])
+        for rec, reason in zip(frame.loc[out_mask, cols].to_dict("records"), reasons[out_mask]):
+            excluded.append({"code": rec["学校标识码"], "name": rec["学校名称"], "section": rec["学段"],
+                             "reason": reason, "row": _int_or_none(rec.get("row"))})
+    scope = frame[~out_mask]
     cv_codes = list(standard.cv["indicators"])
     rule = standard.school_rule or {}
     rule_codes = list(rule.get("indicators", []))
     codes = list(dict.fromkeys(cv_codes + rule_codes))
     values = indicator_values(scope, standard, codes)
     students = scope["在校生数"].to_numpy(dtype=float)
-    sections_col = scope["学段"]
+    section_arr = scope["学段"].to_numpy()
+    vals = values.to_numpy()
 
-    # County aggregate = Σ numerator × scale ÷ Σ 在校生数 = the weighted mean of school values.
-    means, cvs = _grouped_cv(values, students, sections_col) if len(scope) else (None, None)
     caps = standard.cv["caps"]
+    composite = standard.cv.get("composite")
+    masks = {sec: section_arr == sec for sec in standard.sections}
     sections = {}
     for sec in standard.sections:
-        part = scope[sections_col == sec]
-        res = SectionResult(sec, schools=len(part), students=int(part["在校生数"].sum()))
-        if len(part) == 0:
-            sections[sec] = res
+        sel = masks[sec]
+        res = SectionResult(sec, schools=int(sel.sum()), students=int(students[sel].sum()))
+        sections[sec] = res
+        if not sel.any():
             continue
-        composite = standard.cv.get("composite")
-        for code in cv_codes:
-            mean = float(means.at[sec, code])
-            cv = cvs.at[sec, code]
-            cv = None if pd.isna(cv) else float(cv)
+        w = students[sel]
+        share = w / w.sum()
+        x = vals[sel]
+        # County aggregate = Σ numerator × scale ÷ Σ 在校生数 = the enrolment-weighted mean.
+        means = share @ x
+        var = share @ (x - means) ** 2
+        for j, code in enumerate(cv_codes):
+            mean = float(means[codes.index(code)])
+            cv = None if mean == 0 else float(np.sqrt(var[codes.index(code)]) / mean)
             if composite:
                 res.indicators[code] = IndicatorResult(code, mean, cv, None, None)
             else:
@@ -134,50 +134,40 @@ def evaluate(frame, standard):
                 res.composite_cv = float(np.mean(singles))
                 res.ok = res.composite_cv <= caps[sec] + EPS
         else:
-            oks = [r.ok for r in res.indicators.values()]
-            res.ok = all(o is True for o in oks)
-        sections[sec] = res
+            res.ok = all(r.ok is True for r in res.indicators.values())
 
     schools = pd.DataFrame({
         "row": scope["row"].to_numpy() if "row" in scope else np.arange(len(scope)) + 2,
         "code": scope["学校标识码"].to_numpy(),
         "name": scope["学校名称"].to_numpy(),
-        "section": sections_col.to_numpy(),
+        "section": section_arr,
         "school_type": scope["办学类型"].to_numpy(),
         "urban_rural": scope["城乡类型"].to_numpy(),
-        "students": scope["在校生数"].to_numpy(dtype=float).astype(int),
+        "students": students.astype(int),
     })
-    for code in codes:
-        schools[code] = values[code].to_numpy()
+    for j, code in enumerate(codes):
+        schools[code] = vals[:, j]
     if rule_codes:
-        _apply_school_rule(schools, standard, rule, rule_codes)
+        _apply_school_rule(schools, masks, vals[:, [codes.index(c) for c in rule_codes]], standard, rule, rule_codes)
     else:
-        schools["met"] = [[] for _ in range(len(schools))]
-        schools["short"] = [[] for _ in range(len(schools))]
         schools["ok"] = None
     return Evaluation(standard, sections, schools, excluded, cv_codes, rule_codes)
 
 
-def _apply_school_rule(schools, standard, rule, codes):
+def _apply_school_rule(schools, masks, vals, standard, rule, codes):
     """校校达标: met when value ≥ threshold; a section passes with ≥ min_met met and every
-    shortfall ≥ min_ratio of its threshold (rule and numbers from the standard file)."""
-    thresholds = pd.DataFrame(
-        {code: schools["section"].map(standard.indicators[code]["thresholds"]).astype(float) for code in codes},
-        index=schools.index,
-    )
-    vals = schools[codes].astype(float)
+    shortfall ≥ min_ratio of its threshold (rule and numbers from the standard file).
+    Adds met_<code> booleans, <code>_ratio and ok; Evaluation.met/short give the code lists."""
+    thresholds = np.full_like(vals, np.nan)
+    for sec, sel in masks.items():
+        thresholds[sel] = [standard.indicators[code]["thresholds"][sec] for code in codes]
     met = vals >= thresholds * (1 - EPS)
     ratio = vals / thresholds
     near = ratio >= rule["min_ratio"] * (1 - EPS)
-    n_met = met.sum(axis=1)
-    all_near = (met | near).all(axis=1)
-    schools["ok"] = ((n_met >= rule["min_met"]) & all_near).to_numpy()
-    met_arr = met.to_numpy()
-    names = np.array(codes)
-    schools["met"] = [list(names[m]) for m in met_arr]
-    schools["short"] = [list(names[~m]) for m in met_arr]
-    for code in codes:
-        schools[f"{code}_ratio"] = ratio[code].to_numpy()
+    schools["ok"] = (met.sum(axis=1) >= rule["min_met"]) & (met | near).all(axis=1)
+    for j, code in enumerate(codes):
+        schools[f"met_{code}"] = met[:, j]
+        schools[f"{code}_ratio"] = ratio[:, j]
 
 
 def _int_or_none(v):
@@ -213,12 +203,11 @@ def to_json(ev, year=None, warnings=()):
         sections[sec] = out
     codes = ev.rule_codes or ev.cv_codes
     schools = []
-    for rec in ev.schools[["code", "name", "section", "met", "short", "ok"] + codes].to_dict("records"):
+    for rec in ev.school_records():
         schools.append({
             "code": rec["code"], "name": rec["name"], "section": rec["section"],
             "values": {c: _r(rec[c]) for c in codes},
-            "met": list(rec["met"]), "short": list(rec["short"]),
-            "ok": None if rec["ok"] is None else bool(rec["ok"]),
+            "met": rec["met"], "short": rec["short"], "ok": rec["ok"],
         })
     return {
         "standard": std.id,
@@ -231,26 +220,58 @@ def to_json(ev, year=None, warnings=()):
 
 
 def plain_python_cv(rows, standard, section, code):
-    """The same coefficient computed with a plain loop over dict rows — the benchmark's baseline
-    and an independent check of the vectorised engine in the tests."""
+    """One coefficient computed with a plain loop over dict rows — an independent check of the
+    vectorised engine in the tests."""
     f = standard.indicators[code]["formula"]
-    total = 0.0
-    num_total = 0.0
-    items = []
-    for r in rows:
-        if r["学段"] != section:
-            continue
-        p = float(r["在校生数"])
-        x = float(r[f["numerator"]]) * f["scale"] / p
-        items.append((p, x))
-        total += p
-        num_total += float(r[f["numerator"]]) * f["scale"]
+    items = [(float(r["在校生数"]), float(r[f["numerator"]]) * f["scale"] / float(r["在校生数"]))
+             for r in rows if r["学段"] == section]
+    total = sum(p for p, _ in items)
     if total == 0:
         return None
-    mean = num_total / total
+    mean = sum(p * x for p, x in items) / total
     if mean == 0:
         return None
-    var = 0.0
-    for p, x in items:
-        var += p / total * (x - mean) ** 2
-    return var ** 0.5 / mean
+    return sum(p / total * (x - mean) ** 2 for p, x in items) ** 0.5 / mean
+
+
+def plain_python_evaluate(rows, standard):
+    """The whole computation as a plain-Python loop over dict rows (scope, school values, school
+    rule, county values and coefficients): the benchmark's baseline for the same work."""
+    tp = standard.scope["teaching_point"]
+    rule = standard.school_rule or {}
+    rule_codes = rule.get("indicators", [])
+    codes = list(dict.fromkeys(list(standard.cv["indicators"]) + list(rule_codes)))
+    formulas = [(c, standard.indicators[c]["formula"]["numerator"], standard.indicators[c]["formula"]["scale"]) for c in codes]
+    schools, excluded = [], []
+    sums = {}
+    for r in rows:
+        kind, p, sec = r["办学类型"], float(r["在校生数"]), r["学段"]
+        if kind in standard.scope["excluded_school_types"] or (kind == tp["school_type"] and p < tp["min_students"]):
+            excluded.append(r["学校标识码"])
+            continue
+        values = {c: float(r[num]) * scale / p for c, num, scale in formulas}
+        met, ok = [], None
+        if rule_codes:
+            near = True
+            for c in rule_codes:
+                t = standard.indicators[c]["thresholds"][sec]
+                if values[c] >= t * (1 - EPS):
+                    met.append(c)
+                elif values[c] / t < rule["min_ratio"] * (1 - EPS):
+                    near = False
+            ok = len(met) >= rule["min_met"] and near
+        schools.append((sec, p, values, met, ok))
+        acc = sums.setdefault(sec, [0.0, {c: 0.0 for c in codes}])
+        acc[0] += p
+        for c in codes:
+            acc[1][c] += values[c] * p
+    result = {}
+    for sec, (total, weighted) in sums.items():
+        means = {c: weighted[c] / total for c in codes}
+        var = {c: 0.0 for c in codes}
+        for s_sec, p, values, _, _ in schools:
+            if s_sec == sec:
+                for c in codes:
+                    var[c] += p / total * (values[c] - means[c]) ** 2
+        result[sec] = {c: (means[c], None if means[c] == 0 else var[c] ** 0.5 / means[c]) for c in standard.cv["indicators"]}
+    return result, schools, excluded
