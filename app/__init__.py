@@ -52,6 +52,7 @@ def create_app(config_name=None, **overrides):
     from .standards import get_standard
 
     app.jinja_env.globals["get_standard"] = get_standard
+    app.jinja_env.globals["query_args"] = query_args
 
     from .timefmt import local_time
 
@@ -88,3 +89,19 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur.execute("PRAGMA busy_timeout=5000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
+
+
+def query_args(**changes):
+    """The current query string with some arguments changed (None removes one), for links that
+    sort, filter or switch tabs without losing the rest."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    args = request.args.to_dict()
+    for k, v in changes.items():
+        if v is None:
+            args.pop(k, None)
+        else:
+            args[k] = v
+    return urlencode(args)

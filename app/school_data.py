@@ -307,7 +307,7 @@ def find_warnings(frame, standard=None, tpl=None):
         add(high, h, lambda i, per=per, median=median:
             f"生均值是全县同学段中位数的 {per[i] / median[i]:.1f} 倍（超过 {factor} 倍），请核实")
         add(low, h, lambda i, per=per, median=median:
-            f"生均值只有全县同学段中位数的 {per[i] / median[i]:.0%}（不到 1/{factor}），请核实")
+            f"生均值只有全县同学段中位数的 {_pct(per[i] / median[i])}（不到 1/{factor}），请核实")
 
     limits = _class_limits(standard, checks)
     if limits:
@@ -320,6 +320,10 @@ def find_warnings(frame, standard=None, tpl=None):
             f"最大班额 {_fmt(frame.at[i, '最大班额'])} 人，超过班额上限 {limit[i]:g} 人")
     warnings.sort(key=lambda w: (w.row, headers().index(w.column)))
     return warnings
+
+
+def _pct(x):
+    return f"{x:.0%}" if x >= 0.01 else "不到 1%"
 
 
 def _class_limits(standard, checks):

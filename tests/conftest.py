@@ -1,4 +1,5 @@
 """Each test makes its own app and database (a fresh SQLite file, or TEST_DATABASE_URL)."""
+import html as html_lib
 import os
 import re
 import uuid
@@ -77,4 +78,4 @@ def text_of(resp):
     """The visible text of an HTML response, tags removed, whitespace folded."""
     html = resp.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))

@@ -19,6 +19,7 @@ def url_args(demo):
         "item_code": "R5",
         "code": demo["county"].code,
         "token": school.qr_token,
+        "import_id": 1,
     }
 
 

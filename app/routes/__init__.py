@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from . import auth, checklist, counties, health, inspections, main
+    from . import auth, checklist, counties, health, inspections, main, schooldata
 
-    for module in (auth, checklist, counties, health, inspections, main):
+    for module in (auth, checklist, counties, health, inspections, main, schooldata):
         app.register_blueprint(module.bp)
