@@ -275,3 +275,63 @@ def plain_python_evaluate(rows, standard):
                     var[c] += p / total * (values[c] - means[c]) ** 2
         result[sec] = {c: (means[c], None if means[c] == 0 else var[c] ** 0.5 / means[c]) for c in standard.cv["indicators"]}
     return result, schools, excluded
+
+
+def reported_figures(frame, standard):
+    """What one school reported, set against the standard, for the on-site checklist:
+    {indicator code: [lines]} — one line per 学段 the school has. `frame` holds that school's
+    rows only (template-shaped). Inspectors compare these with what they see."""
+    lines = {}
+    if frame is None or frame.empty:
+        return lines
+    ev = evaluate(frame, standard)
+    by_section = {rec["section"]: rec for rec in ev.school_records()}
+    excluded = {e["section"]: e["reason"] for e in ev.excluded}
+    order = {sec: i for i, sec in enumerate(standard.sections)}
+    for rec in sorted(frame.to_dict("records"), key=lambda r: order.get(r["学段"], 9)):
+        sec = rec["学段"]
+        prefix = f"{sec}：" if len(frame) > 1 else ""
+        school = by_section.get(sec)
+        for code in list(dict.fromkeys(ev.rule_codes + ev.cv_codes)):
+            ind = standard.indicators[code]
+            num = ind["formula"]["numerator"]
+            unit_of = {"教学仪器设备值": "万元", "教学及辅助用房面积": "㎡", "体育运动场馆面积": "㎡"}.get(num, "")
+            text = f"{prefix}填报{num} {_num(rec[num])}{unit_of}，在校生 {_num(rec['在校生数'])} 人"
+            if school is None:
+                text += f"（{excluded.get(sec, '未纳入测算')}）"
+            else:
+                value = school[code]
+                t = standard.threshold(code, sec)
+                text += f" → {value:.2f} {ind.get('unit', '')}"
+                if t is not None:
+                    verdict = "达标" if code in school["met"] else f"未达标，为标准的 {value / t:.0%}"
+                    text += f"（标准 ≥ {t:g}，{verdict}）"
+            lines.setdefault(code, []).append(text)
+        limits = {c: standard.indicators[c].get("limits", {}) for c in ("G3", "G4", "G5") if c in standard.indicators}
+        if "G4" in limits:
+            lines.setdefault("G4", []).append(f"{prefix}填报在校生 {_num(rec['在校生数'])} 人")
+        if "G5" in limits:
+            classes = rec["班级数"] or 0
+            avg = f"，平均班额 {rec['在校生数'] / classes:.1f} 人" if classes else ""
+            biggest = "" if _missing(rec["最大班额"]) else f"，最大班额 {_num(rec['最大班额'])} 人"
+            lines.setdefault("G5", []).append(
+                f"{prefix}填报 {_num(classes)} 个班{avg}{biggest}（上限 {limits['G5'].get(sec, '—')} 人）")
+        if "G3" in limits:
+            per = limits["G3"].get("classes_per_room")
+            need = -(-int(rec["班级数"] or 0) // per) if per else None
+            rooms = "、".join(f"{label} {'未填' if _missing(rec[col]) else _num(rec[col])} 间"
+                             for label, col in (("音乐教室", "音乐专用教室数"), ("美术教室", "美术专用教室数")))
+            lines.setdefault("G3", []).append(
+                f"{prefix}填报{rooms}；{_num(rec['班级数'])} 个班" + (f"，按每{per}班1间应各不少于 {need} 间" if need else ""))
+    return lines
+
+
+def _missing(v):
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+def _num(v):
+    if _missing(v):
+        return "—"
+    v = float(v)
+    return f"{int(v)}" if v.is_integer() else f"{v:g}"

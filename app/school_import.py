@@ -91,15 +91,16 @@ def stored_rows(county_id, year):
     q = (db.select(SchoolSectionData, School).join(School)
          .where(School.county_id == county_id, SchoolSectionData.year == year)
          .order_by(School.code, SchoolSectionData.section))
-    rows = []
-    for data, school in db.session.execute(q):
-        r = {"row": data.row, "code": school.code, "name": school.name, "section": data.section,
-             "school_type": school.school_type, "urban_rural": school.urban_rural,
-             "parent_code": school.parent_code or "", "school_id": school.id, "warnings": data.warnings or []}
-        for k in DATA_KEYS:
-            r[k] = getattr(data, k)
-        rows.append(r)
-    return rows
+    return [_row_dict(data, school) for data, school in db.session.execute(q)]
+
+
+def _row_dict(data, school):
+    r = {"row": data.row, "code": school.code, "name": school.name, "section": data.section,
+         "school_type": school.school_type, "urban_rural": school.urban_rural,
+         "parent_code": school.parent_code or "", "school_id": school.id, "warnings": data.warnings or []}
+    for k in DATA_KEYS:
+        r[k] = getattr(data, k)
+    return r
 
 
 def stored_frame(county_id, year):
@@ -111,3 +112,29 @@ def data_years(county_id):
     q = (db.select(SchoolSectionData.year).join(School).where(School.county_id == county_id)
          .distinct().order_by(SchoolSectionData.year.desc()))
     return [y for (y,) in db.session.execute(q)]
+
+
+def school_frame(school_id, up_to_year=None):
+    """One school's rows of its latest data year (≤ up_to_year): (frame or None, year)."""
+    q = db.select(db.func.max(SchoolSectionData.year)).where(SchoolSectionData.school_id == school_id)
+    if up_to_year:
+        q = q.where(SchoolSectionData.year <= up_to_year)
+    year = db.session.scalar(q)
+    if year is None:
+        return None, None
+    school = db.session.get(School, school_id)
+    rows = [_row_dict(data, school) for data in db.session.execute(
+        db.select(SchoolSectionData).filter_by(school_id=school_id, year=year).order_by(SchoolSectionData.section)).scalars()]
+    return frame_from_rows(rows), year
+
+
+def data_stamp(school_id, up_to_year=None):
+    """(year, last update, row count) of a school's latest data year ≤ up_to_year, or None: a
+    key that changes whenever that data does."""
+    q = (db.select(SchoolSectionData.year, db.func.max(SchoolSectionData.updated_at), db.func.count())
+         .where(SchoolSectionData.school_id == school_id).group_by(SchoolSectionData.year)
+         .order_by(SchoolSectionData.year.desc()).limit(1))
+    if up_to_year:
+        q = q.where(SchoolSectionData.year <= up_to_year)
+    row = db.session.execute(q).first()
+    return tuple(row) if row else None

@@ -103,3 +103,32 @@ def test_discard(client, demo, login_as, tmp_path):
     client.post(f"/counties/510999/data/imports/{import_id}/discard", data={"csrf_token": token})
     assert db.session.get(DataImport, import_id).status == "discarded"
     assert db.session.scalar(db.select(db.func.count(SchoolSectionData.id)).where(SchoolSectionData.year == 2023)) == 0
+
+
+def test_checklist_shows_reported_figures_against_thresholds(client, demo, login_as):
+    from datetime import date
+
+    from app.models import School
+
+    login_as("inspector1")
+    inspection = demo["inspection"]
+    visit = next(v for v in inspection.visits if v.school.school_type == "九年一贯制学校")
+    school = visit.school
+    data = {d.section: d for d in db.session.execute(
+        db.select(SchoolSectionData).filter_by(school_id=school.id)).scalars()}
+    page = text_of(client.get(f"/inspections/{inspection.id}/schools/{school.id}"))
+    year = date.today().year - 1
+    primary = data["小学"]
+    value = primary.sports_area / primary.students
+    assert f"{year} 年小学：填报体育运动场馆面积 {primary.sports_area:g}㎡，在校生 {primary.students} 人 → {value:.2f} ㎡/生（标准 ≥ 7.5" in page
+    junior = data["初中"]
+    assert f"初中：填报体育运动场馆面积 {junior.sports_area:g}㎡，在校生 {junior.students} 人" in page
+    assert f"最大班额 {primary.max_class} 人（上限 45 人）" in page
+    assert "实地核对：与填报不符时选「存疑」或「不达标」" in page
+    # a school without data shows the checklist without figures
+    other = next(v for v in inspection.visits if v.school_id != school.id).school
+    db.session.execute(db.delete(SchoolSectionData).where(SchoolSectionData.school_id == other.id))
+    db.session.commit()
+    page = text_of(client.get(f"/inspections/{inspection.id}/schools/{other.id}"))
+    assert "实地核对" not in page and "体育运动场馆面积与填报一致" in page
+    assert db.session.get(School, other.id)

@@ -1,4 +1,6 @@
 """The school checklist an inspector works on a phone (分组检查学校)."""
+from functools import lru_cache
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -6,6 +8,7 @@ from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
 from ..operations import OperationError, new_uuid, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
+from ..standards import get_standard
 
 bp = Blueprint("checklist", __name__)
 
@@ -88,9 +91,26 @@ def item_url(inspection, school, item_code):
 
 
 def school_context(inspection, school):
-    """Extra figures shown beside the items (the school's reported data, filled by the
-    indicator engine when data exists). Returns {item indicator code: text}."""
-    return {}
+    """The school's reported data set against the standard, shown beside the items it concerns
+    (latest data year not after the inspection's). Returns {indicator code: [lines]}."""
+    from ..school_import import data_stamp
+
+    stamp = data_stamp(school.id, inspection.year)
+    if stamp is None:
+        return {}
+    return _school_figures(school.id, inspection.standard_id, *stamp)
+
+
+@lru_cache(maxsize=2048)
+def _school_figures(school_id, standard_id, year, updated_at, rows):
+    """Computed once per process and data version (the key changes whenever the data does, so
+    several workers never disagree for long: each computes the same thing from the database)."""
+    from ..metrics import reported_figures
+    from ..school_import import school_frame
+
+    frame, year = school_frame(school_id, year)
+    figures = reported_figures(frame, get_standard(standard_id))
+    return {code: [f"{year} 年" + lines[0]] + lines[1:] for code, lines in figures.items()}
 
 
 @bp.post("/inspections/<int:iid>/schools/<int:school_id>/items/<item_code>")
