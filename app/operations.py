@@ -77,7 +77,7 @@ def commit_or_replay(client_uuid, kind, loader):
 
 def save_check_record(
     *, inspection, user, client_uuid, subject_type, subject_id, item_code, indicator_code,
-    verdict, observed_value="", note="", base_version=None, school_id=None, visit=None,
+    verdict, observed_value="", note="", base_version=None, school_id=None, visit=None, verdicts=VERDICTS,
 ):
     """Create or update the answer to one item. Returns (record, status) where status is
     'created', 'updated', 'conflict' (updated over a stale version) or 'replay'."""
@@ -88,8 +88,8 @@ def save_check_record(
         return db.session.get(CheckRecord, op.record_id), "replay"
     if inspection.locked:
         raise OperationError("本次检查已签发锁定，记录不能再修改。")
-    if verdict not in VERDICTS:
-        raise OperationError(f"请选择结论：{'、'.join(VERDICTS)}。")
+    if verdict not in verdicts:
+        raise OperationError(f"请选择结论：{'、'.join(verdicts)}。")
     observed_value = (observed_value or "").strip()
     note = (note or "").strip()
     if len(observed_value) > 64:
@@ -143,3 +143,88 @@ def save_check_record(
     if replay is not None:
         return replay, "replay"
     return record, status
+
+
+def save_versioned(*, kind, model, inspection, user, client_uuid, values, record=None, base_version=None,
+                   create=None, label=""):
+    """Create (record None) or edit a capture record of another shape (hearing entry, interview,
+    department check): the same rules as save_check_record — UUID replay returns the stored
+    record unchanged, an edit bumps the version, a stale base version is kept as a
+    RecordConflict, every change is audited. `values` are the validated fields; `create` extra
+    fields for a new row. Returns (record, status)."""
+    client_uuid = check_uuid(client_uuid)
+    op = find_op(client_uuid, kind)
+    if op is not None:
+        return db.session.get(model, op.record_id), "replay"
+    if inspection.locked:
+        raise OperationError("本次检查已签发锁定，记录不能再修改。")
+    now = utcnow()
+    keys = list(values)
+    if record is None:
+        record = model(inspection_id=inspection.id, version=1, **(create or {}), **values)
+        if hasattr(model, "client_uuid"):
+            record.client_uuid = client_uuid
+        if hasattr(model, "author_id") and "author_id" not in (create or {}):
+            record.author_id = user.id
+        if hasattr(model, "created_at"):
+            record.created_at = now
+        _touch(record, user, now)
+        db.session.add(record)
+        db.session.flush()
+        status = "created"
+        audit(user, "create", kind, record.id, label, None, _snap(record, keys), inspection.id)
+    else:
+        if record.inspection_id != inspection.id:
+            raise OperationError("记录不属于本次检查。")
+        before = _snap(record, keys)
+        status = "updated"
+        if base_version not in (None, "") and int(base_version) != record.version:
+            status = "conflict"
+            db.session.add(RecordConflict(
+                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=int(base_version),
+                overwritten=before, incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id,
+            ))
+        for k, v in values.items():
+            setattr(record, k, v)
+        record.version += 1
+        _touch(record, user, now)
+        audit(user, "update", kind, record.id, label, before, _snap(record, keys), inspection.id)
+    remember_op(client_uuid, kind, record.id, record.version, user)
+    replay = commit_or_replay(client_uuid, kind, lambda op: db.session.get(model, op.record_id))
+    if replay is not None:
+        return replay, "replay"
+    return record, status
+
+
+def _touch(record, user, now):
+    if hasattr(record, "updated_at"):
+        record.updated_at = now
+    if hasattr(record, "updated_by_id"):
+        record.updated_by_id = user.id
+
+
+def _jsonable(values):
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+
+
+def _snap(record, keys):
+    return dict(_jsonable({k: getattr(record, k) for k in keys}), version=record.version)
+
+
+def text_field(form, name, label, *, required=False, max_len=2000):
+    """A stripped text value from a form, with Chinese errors for missing or too long input."""
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise OperationError(f"请填写{label}。")
+    if len(value) > max_len:
+        raise OperationError(f"{label}最多 {max_len} 字。")
+    return value
+
+
+def choice_field(form, name, label, choices, *, required=True):
+    value = (form.get(name) or "").strip()
+    if not value and not required:
+        return None
+    if value not in choices:
+        raise OperationError(f"请选择{label}：{'、'.join(choices)}。")
+    return value

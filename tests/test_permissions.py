@@ -20,6 +20,12 @@ def url_args(demo):
         "code": demo["county"].code,
         "token": school.qr_token,
         "import_id": 1,
+        "entry_id": 1,
+        "subject_type": "archive_county",
+        "subject_id": demo["county"].id,
+        "dep_id": 1,
+        "interview_id": 1,
+        "action": "start",
     }
 
 

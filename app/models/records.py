@@ -2,7 +2,8 @@ from ..extensions import db
 from .base import utcnow
 
 VERDICTS = ["达标", "不达标", "存疑", "不适用"]
-PROBLEM_VERDICTS = ("不达标", "存疑")
+ARCHIVE_VERDICTS = ["齐全", "不全", "缺失"]  # 查阅档案资料
+PROBLEM_VERDICTS = ("不达标", "存疑", "不全", "缺失")
 
 
 class CheckRecord(db.Model):

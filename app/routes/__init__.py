@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from . import auth, checklist, counties, health, inspections, main, schooldata
+    from . import auth, checklist, counties, health, inspections, main, procedure, schooldata
 
-    for module in (auth, checklist, counties, health, inspections, main, schooldata):
+    for module in (auth, checklist, counties, health, inspections, main, procedure, schooldata):
         app.register_blueprint(module.bp)

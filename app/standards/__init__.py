@@ -32,6 +32,10 @@ class Standard:
         self.scope = data["scope"]
         self.checklist = list(data["checklist"])
         self.checklist_by_code = {c["code"]: c for c in self.checklist}
+        self.archives = data.get("archives", {"county": [], "school": []})
+        self.archive_items = {item["code"]: dict(item, part=part["part"], level=level)
+                              for level, parts in self.archives.items() for part in parts for item in part["items"]}
+        self.departments = list(data.get("departments", []))
 
     def indicator(self, code):
         return self.indicators[code]
@@ -92,6 +96,20 @@ def _check_references(data, where):
     for item in data["checklist"]:
         if item["indicator"] not in known:
             raise StandardError(f"{where}: checklist/{item['code']}/indicator: unknown indicator {item['indicator']!r}")
+    archive_codes = []
+    for level, parts in data.get("archives", {}).items():
+        for part in parts:
+            for item in part["items"]:
+                archive_codes.append(item["code"])
+                if item["indicator"] not in known:
+                    raise StandardError(f"{where}: archives/{level}/{item['code']}/indicator: unknown indicator {item['indicator']!r}")
+    dupes = sorted({c for c in archive_codes if archive_codes.count(c) > 1})
+    if dupes:
+        raise StandardError(f"{where}: archives: 档案项代码重复 duplicate item code(s) {', '.join(dupes)}")
+    for dep in data.get("departments", []):
+        for code in dep["indicators"]:
+            if code not in known:
+                raise StandardError(f"{where}: departments/{dep['name']}: unknown indicator {code!r}")
 
 
 def load_standard_file(path):
@@ -119,6 +137,14 @@ def get_standard(standard_id):
     if standard_id not in STANDARD_IDS:
         raise StandardError(f"未知的评估标准 unknown standard {standard_id!r}; one of {', '.join(STANDARD_IDS)}")
     return load_standard_file(os.path.join(HERE, f"{standard_id}.json"))
+
+
+@lru_cache(maxsize=1)
+def interview_questions():
+    """Question sets per interviewee type, the satisfaction scale and which answers count as
+    positive (S1), from interview-questions.json."""
+    with open(os.path.join(HERE, "interview-questions.json"), encoding="utf-8") as f:
+        return json.load(f)
 
 
 def all_standards():

@@ -1,0 +1,258 @@
+"""The procedure's queries and state changes that are more than one record: departments of an
+inspection, the problems a group recorded, the feedback's automatic figures, sign-off and
+reopening. No Flask here (the database session only); views call these."""
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import (
+    CheckRecord, Department, Draw, Feedback, FeedbackProblem, Group, GroupMember, GroupSummary, HearingEntry,
+    Interview, School, SummaryProblem, Visit,
+)
+from .models.base import utcnow
+from .models.records import PROBLEM_VERDICTS
+from .operations import OperationError, audit
+from .standards import interview_questions
+
+POOR_JUDGEMENTS = ("一般", "差")  # hearing answers the summary collects as problems
+
+
+def ensure_departments(inspection):
+    """The standard's departments exist for the inspection (created once; safe to repeat)."""
+    have = set(db.session.scalars(db.select(Department.name).filter_by(inspection_id=inspection.id)))
+    missing = [d for d in inspection.standard.departments if d["name"] not in have]
+    if not missing:
+        return
+    for d in missing:
+        db.session.add(Department(inspection_id=inspection.id, name=d["name"], indicator_codes=list(d["indicators"])))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request created them at the same moment
+        db.session.rollback()
+
+
+def group_member_ids(group):
+    return set(db.session.scalars(db.select(GroupMember.user_id).filter_by(group_id=group.id)))
+
+
+def group_problems(group):
+    """Every problem the group's members recorded in this inspection, as sources for the
+    summary: [{"kind", "id", "text", "indicator", "school_id", "department_id", "author_id"}].
+    不达标/存疑 answers (schools, departments), 不全/缺失 archive items, 不满意 interviews and
+    hearing answers judged 一般/差."""
+    members = group_member_ids(group)
+    iid = group.inspection_id
+    out = []
+    if not members:
+        return out
+    standard = group.inspection.standard
+    records = db.session.execute(
+        db.select(CheckRecord).filter(CheckRecord.inspection_id == iid, CheckRecord.author_id.in_(members),
+                                      CheckRecord.verdict.in_(PROBLEM_VERDICTS))
+        .order_by(CheckRecord.subject_type, CheckRecord.school_id, CheckRecord.item_code)
+    ).scalars().all()
+    schools = {s.id: s for s in db.session.scalars(db.select(School).where(
+        School.id.in_({r.school_id for r in records if r.school_id})))}
+    departments = {d.id: d for d in db.session.scalars(db.select(Department).filter_by(inspection_id=iid))}
+    for r in records:
+        item = (standard.checklist_by_code.get(r.item_code) or standard.archive_items.get(r.item_code)
+                or {"text": standard.indicators.get(r.indicator_code, {}).get("name", r.item_code)})
+        where = ""
+        dep_id = None
+        if r.subject_type == "department":
+            dep_id = r.subject_id
+            where = departments[r.subject_id].name if r.subject_id in departments else ""
+        elif r.school_id in schools:
+            where = schools[r.school_id].name
+        elif r.subject_type == "archive_county":
+            where = "县级档案"
+        detail = "；".join(x for x in (r.observed_value and f"实测 {r.observed_value}", r.note) if x)
+        out.append({
+            "kind": "check_record", "id": r.id, "indicator": r.indicator_code, "school_id": r.school_id,
+            "department_id": dep_id, "author_id": r.author_id,
+            "text": f"{where}：{item['text']}（{r.verdict}）" + (f"。{detail}" if detail else ""),
+        })
+    for i in db.session.execute(
+        db.select(Interview).filter(Interview.inspection_id == iid, Interview.author_id.in_(members),
+                                    Interview.satisfaction == "不满意").order_by(Interview.id)
+    ).scalars():
+        out.append({"kind": "interview", "id": i.id, "indicator": None, "school_id": i.school_id,
+                    "department_id": None, "author_id": i.author_id,
+                    "text": f"访谈{i.interviewee_type}{('（' + i.interviewee + '）') if i.interviewee else ''}表示不满意"
+                            + (f"：{i.note}" if i.note else "")})
+    for e in db.session.execute(
+        db.select(HearingEntry).filter(HearingEntry.inspection_id == iid, HearingEntry.author_id.in_(members),
+                                       HearingEntry.judgement.in_(POOR_JUDGEMENTS)).order_by(HearingEntry.id)
+    ).scalars():
+        out.append({"kind": "hearing_entry", "id": e.id, "indicator": e.indicator_code, "school_id": None,
+                    "department_id": None, "author_id": e.author_id,
+                    "text": f"陈述答辩中“{e.question}”的回答评价为{e.judgement}" + (f"：{e.note}" if e.note else "")})
+    return out
+
+
+def summary_for(group):
+    summary = db.session.execute(db.select(GroupSummary).filter_by(group_id=group.id)).scalar()
+    if summary is None:
+        summary = GroupSummary(inspection_id=group.inspection_id, group_id=group.id)
+        db.session.add(summary)
+        db.session.flush()
+    return summary
+
+
+def sync_summary(group, user):
+    """Add to the summary every problem the group recorded that it does not hold yet (wording
+    the lead edited and merges are kept). Returns the number added."""
+    summary = summary_for(group)
+    if summary.status == "submitted":
+        raise OperationError("小组汇总已提交，不能再修改。")
+    have = {(p.source_kind, p.source_id) for p in summary.problems}
+    added = 0
+    position = max([p.position for p in summary.problems], default=0)
+    for src in group_problems(group):
+        if (src["kind"], src["id"]) in have:
+            continue
+        position += 1
+        summary.problems.append(SummaryProblem(
+            position=position, text=src["text"], indicator_code=src["indicator"], school_id=src["school_id"],
+            department_id=src["department_id"], source_kind=src["kind"], source_id=src["id"],
+            author_id=src["author_id"]))
+        added += 1
+    if added:
+        audit(user, "sync", "group_summary", summary.id, f"{group.name}汇总新增问题 {added} 个", None,
+              {"added": added}, group.inspection_id)
+    db.session.commit()
+    return added
+
+
+def merge_problem(summary, problem, into, user):
+    if problem.id == into.id or into.summary_id != summary.id or problem.summary_id != summary.id:
+        raise OperationError("只能合并本小组汇总中的两个不同问题。")
+    if into.merged_into_id:
+        raise OperationError("目标问题已被合并到其他问题，请选择保留的问题。")
+    before = {"merged_into_id": problem.merged_into_id}
+    problem.merged_into_id = into.id
+    for p in summary.problems:  # problems merged into this one follow it
+        if p.merged_into_id == problem.id:
+            p.merged_into_id = into.id
+    into.is_key = into.is_key or problem.is_key
+    audit(user, "merge", "summary_problem", problem.id, f"合并到问题 {into.position}", before,
+          {"merged_into_id": into.id}, summary.inspection_id)
+
+
+def submit_summary(summary, user):
+    if summary.status == "submitted":
+        raise OperationError("小组汇总已提交。")
+    summary.status = "submitted"
+    summary.submitted_at = utcnow()
+    summary.submitted_by_id = user.id
+    summary.version += 1
+    audit(user, "submit", "group_summary", summary.id, "提交小组汇总", {"status": "draft"}, {"status": "submitted"},
+          summary.inspection_id)
+
+
+def feedback_for(inspection):
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
+    if fb is None:
+        fb = Feedback(inspection_id=inspection.id, vetoes={})
+        db.session.add(fb)
+        db.session.flush()
+    return fb
+
+
+def feedback_figures(inspection):
+    """Process and sample figures, counted from the database (frozen into the feedback at
+    sign-off)."""
+    iid = inspection.id
+    drawn = set()
+    for result in db.session.scalars(db.select(Draw.result).filter_by(inspection_id=iid, kind="schools")):
+        drawn.update((result or {}).get("selected", []))
+    visits = db.session.execute(db.select(func.count(Visit.id), func.count(Visit.finished_at))
+                                .filter_by(inspection_id=iid)).one()
+    by_type = dict(db.session.execute(
+        db.select(Interview.interviewee_type, func.count(Interview.id)).filter_by(inspection_id=iid)
+        .group_by(Interview.interviewee_type)).all())
+    order = list(interview_questions()["types"])
+    interviews = {t: by_type[t] for t in order if t in by_type}
+    positive = interview_questions()["positive"]
+    n_int = sum(by_type.values())
+    n_pos = db.session.scalar(db.select(func.count(Interview.id)).filter(
+        Interview.inspection_id == iid, Interview.satisfaction.in_(positive)))
+    checked_departments = db.session.scalars(db.select(Department.name).filter(
+        Department.inspection_id == iid, Department.verdict.is_not(None)).order_by(Department.id)).all()
+    records = db.session.scalar(db.select(func.count(CheckRecord.id)).filter_by(inspection_id=iid))
+    hearing = db.session.scalar(db.select(func.count(HearingEntry.id)).filter_by(inspection_id=iid))
+    photos = photo_count(iid)
+    return {
+        "schools_drawn": len(drawn), "schools_planned": visits[0], "schools_visited": visits[1],
+        "interviews": n_int, "interviews_by_type": interviews,
+        "satisfaction_rate": round(n_pos / n_int, 4) if n_int else None,
+        "departments": list(checked_departments), "records": records, "hearing_entries": hearing, "photos": photos,
+    }
+
+
+def photo_count(inspection_id):
+    try:
+        from .models import Photo
+    except ImportError:
+        return 0
+    return db.session.scalar(db.select(func.count(Photo.id)).filter_by(inspection_id=inspection_id))
+
+
+def import_summaries(feedback, inspection, user):
+    """Copy the problems of every submitted group summary (merged ones folded) into the
+    feedback, once each; grouped by standard part through their indicator code."""
+    standard = inspection.standard
+    have = {p.summary_problem_id for p in feedback.problems if p.summary_problem_id}
+    position = max([p.position for p in feedback.problems], default=0)
+    added = 0
+    summaries = db.session.execute(db.select(GroupSummary).filter_by(inspection_id=inspection.id, status="submitted")
+                                   .order_by(GroupSummary.group_id)).scalars()
+    for summary in summaries:
+        for p in summary.problems:
+            if p.merged_into_id or p.id in have:
+                continue
+            position += 1
+            code = p.indicator_code
+            part = standard.indicators[code]["part"] if code in standard.indicators else "其他"
+            evidence = [{"kind": p.source_kind, "id": p.source_id}] + [
+                {"kind": m.source_kind, "id": m.source_id} for m in summary.problems if m.merged_into_id == p.id]
+            feedback.problems.append(FeedbackProblem(
+                position=position, part=part, indicator_code=code, school_id=p.school_id,
+                department_id=p.department_id, target="school" if p.school_id else "county", text=p.text,
+                is_key=p.is_key, evidence=evidence, summary_problem_id=p.id))
+            added += 1
+    if added:
+        audit(user, "import", "feedback", feedback.id, f"从小组汇总导入问题 {added} 个", None, {"added": added},
+              inspection.id)
+    return added
+
+
+def sign_feedback(feedback, inspection, user):
+    if inspection.locked:
+        raise OperationError("反馈意见已签发。")
+    if not feedback.conclusion:
+        raise OperationError("请先选择结论（通过 / 整改后复核 / 不通过）再签发。")
+    feedback.figures = feedback_figures(inspection)
+    feedback.signed_at = utcnow()
+    feedback.signed_by_id = user.id
+    feedback.version += 1
+    inspection.locked = True
+    inspection.status = "signed"
+    inspection.current_step = 7
+    audit(user, "sign", "feedback", feedback.id, f"签发反馈意见（{feedback.conclusion}），检查记录锁定",
+          {"locked": False}, {"locked": True, "conclusion": feedback.conclusion}, inspection.id)
+
+
+def reopen(inspection, user, reason):
+    if not inspection.locked:
+        raise OperationError("本次检查没有锁定。")
+    if not reason:
+        raise OperationError("请填写重新打开的原因。")
+    inspection.locked = False
+    inspection.status = "running"
+    audit(user, "reopen", "inspection", inspection.id, f"重新打开：{reason}"[:200], {"locked": True},
+          {"locked": False, "reason": reason}, inspection.id)
+
+
+def groups_led_by(user, inspection):
+    return db.session.execute(db.select(Group).filter_by(inspection_id=inspection.id, lead_user_id=user.id)).scalars().all()
