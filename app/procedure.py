@@ -167,9 +167,9 @@ def feedback_figures(inspection):
     for result in db.session.scalars(db.select(Draw.result).filter_by(inspection_id=iid, kind="schools")):
         drawn.update((result or {}).get("selected", []))
     visits = db.session.execute(db.select(func.count(Visit.id), func.count(Visit.finished_at))
-                                .filter_by(inspection_id=iid)).one()
+                                .where(Visit.inspection_id == iid)).one()
     by_type = dict(db.session.execute(
-        db.select(Interview.interviewee_type, func.count(Interview.id)).filter_by(inspection_id=iid)
+        db.select(Interview.interviewee_type, func.count(Interview.id)).where(Interview.inspection_id == iid)
         .group_by(Interview.interviewee_type)).all())
     order = list(interview_questions()["types"])
     interviews = {t: by_type[t] for t in order if t in by_type}
@@ -179,8 +179,8 @@ def feedback_figures(inspection):
         Interview.inspection_id == iid, Interview.satisfaction.in_(positive)))
     checked_departments = db.session.scalars(db.select(Department.name).filter(
         Department.inspection_id == iid, Department.verdict.is_not(None)).order_by(Department.id)).all()
-    records = db.session.scalar(db.select(func.count(CheckRecord.id)).filter_by(inspection_id=iid))
-    hearing = db.session.scalar(db.select(func.count(HearingEntry.id)).filter_by(inspection_id=iid))
+    records = db.session.scalar(db.select(func.count(CheckRecord.id)).where(CheckRecord.inspection_id == iid))
+    hearing = db.session.scalar(db.select(func.count(HearingEntry.id)).where(HearingEntry.inspection_id == iid))
     photos = photo_count(iid)
     return {
         "schools_drawn": len(drawn), "schools_planned": visits[0], "schools_visited": visits[1],
@@ -195,7 +195,7 @@ def photo_count(inspection_id):
         from .models import Photo
     except ImportError:
         return 0
-    return db.session.scalar(db.select(func.count(Photo.id)).filter_by(inspection_id=inspection_id))
+    return db.session.scalar(db.select(func.count(Photo.id)).where(Photo.inspection_id == inspection_id))
 
 
 def import_summaries(feedback, inspection, user):

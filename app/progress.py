@@ -30,8 +30,79 @@ def school_visit_counts(inspection):
     }
 
 
-# Counters of the other steps register here: {step key: callable(inspection) -> (state, [text])}.
-STEP_COUNTERS = {}
+def _count(model, **filters):
+    return db.session.scalar(db.select(func.count(model.id)).where(
+        *[getattr(model, k) == v for k, v in filters.items()]))
+
+
+def _hearing(inspection):
+    from .models import Hearing, HearingEntry
+
+    n = _count(HearingEntry, inspection_id=inspection.id)
+    poor = db.session.scalar(db.select(func.count(HearingEntry.id)).filter(
+        HearingEntry.inspection_id == inspection.id, HearingEntry.judgement.in_(("一般", "差"))))
+    has_reporter = _count(Hearing, inspection_id=inspection.id)
+    return ("进行中" if n or has_reporter else None), [f"问答 {n} 条，评价一般或差 {poor} 条"]
+
+
+def _archives(inspection):
+    std = inspection.standard
+    county_items = sum(len(p["items"]) for p in std.archives["county"])
+    done = db.session.execute(
+        db.select(CheckRecord.subject_type, func.count(CheckRecord.id), func.count(CheckRecord.id).filter(
+            CheckRecord.verdict.in_(PROBLEM_VERDICTS)))
+        .filter(CheckRecord.inspection_id == inspection.id, CheckRecord.subject_type.in_(("archive_county", "archive_school")))
+        .group_by(CheckRecord.subject_type)).all()
+    by = {t: (n, bad) for t, n, bad in done}
+    c_n, c_bad = by.get("archive_county", (0, 0))
+    s_n, s_bad = by.get("archive_school", (0, 0))
+    state = "已完成" if county_items and c_n >= county_items else ("进行中" if c_n or s_n else None)
+    return state, [f"县级档案 {c_n}/{county_items} 项，学校档案 {s_n} 项；不全或缺失 {c_bad + s_bad} 项"]
+
+
+def _departments(inspection):
+    from .models import Department
+
+    total = _count(Department, inspection_id=inspection.id)
+    checked = db.session.scalar(db.select(func.count(Department.id)).filter(
+        Department.inspection_id == inspection.id, Department.verdict.is_not(None)))
+    state = "已完成" if total and checked == total else ("进行中" if checked else None)
+    return state, [f"已检查部门 {checked}/{total} 个"]
+
+
+def _interviews(inspection):
+    from .models import Interview
+
+    rows = db.session.execute(db.select(Interview.satisfaction, func.count(Interview.id))
+                              .where(Interview.inspection_id == inspection.id).group_by(Interview.satisfaction)).all()
+    n = sum(c for _, c in rows)
+    unhappy = sum(c for s, c in rows if s == "不满意")
+    return ("进行中" if n else None), [f"访谈 {n} 人，不满意 {unhappy} 人"]
+
+
+def _summaries(inspection):
+    from .models import GroupSummary
+
+    submitted = _count(GroupSummary, inspection_id=inspection.id, status="submitted")
+    groups = len(inspection.groups)
+    state = "已完成" if groups and submitted == groups else ("进行中" if submitted else None)
+    return state, [f"已提交小组汇总 {submitted}/{groups} 个"]
+
+
+def _feedback(inspection):
+    from .models import Feedback, FeedbackProblem
+
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
+    if fb is None:
+        return None, []
+    n = _count(FeedbackProblem, feedback_id=fb.id)
+    state = "已完成" if fb.signed_at and inspection.locked else ("进行中" if n or fb.achievements else None)
+    return state, [f"反馈问题 {n} 个" + (f"，结论：{fb.conclusion}" if fb.conclusion else "")]
+
+
+# Counters of the other steps: {step key: callable(inspection) -> (state or None, [text])}.
+STEP_COUNTERS = {"hearing": _hearing, "archives": _archives, "departments": _departments,
+                 "interviews": _interviews, "summaries": _summaries, "feedback": _feedback}
 
 
 def steps(inspection):

@@ -26,6 +26,8 @@ def url_args(demo):
         "dep_id": 1,
         "interview_id": 1,
         "action": "start",
+        "group_id": demo["inspection"].groups[0].id,
+        "pid": 1,
     }
 
 

@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app):
-    from . import auth, checklist, counties, health, inspections, main, procedure, schooldata
+    from . import auth, checklist, counties, health, inspections, main, procedure, schooldata, summaries
 
-    for module in (auth, checklist, counties, health, inspections, main, procedure, schooldata):
+    for module in (auth, checklist, counties, health, inspections, main, procedure, schooldata, summaries):
         app.register_blueprint(module.bp)

@@ -141,7 +141,8 @@ def archives(iid):
     schools = [v.school for v in sorted(inspection.visits, key=lambda v: v.school.code)]
     done = dict(db.session.execute(
         db.select(CheckRecord.subject_id, db.func.count(CheckRecord.id))
-        .filter_by(inspection_id=iid, subject_type="archive_school").group_by(CheckRecord.subject_id)).all())
+        .where(CheckRecord.inspection_id == iid, CheckRecord.subject_type == "archive_school")
+        .group_by(CheckRecord.subject_id)).all())
     return render_template("procedure/archives.html", inspection=inspection, level="county",
                            parts=inspection.standard.archives["county"], records=records, schools=schools,
                            done=done, subject_id=inspection.county_id, new_uuid=new_uuid,
@@ -244,7 +245,8 @@ def departments(iid):
     deps = db.session.execute(db.select(Department).filter_by(inspection_id=iid).order_by(Department.id)).scalars().all()
     counts = dict(db.session.execute(
         db.select(CheckRecord.subject_id, db.func.count(CheckRecord.id))
-        .filter_by(inspection_id=iid, subject_type="department").group_by(CheckRecord.subject_id)).all())
+        .where(CheckRecord.inspection_id == iid, CheckRecord.subject_type == "department")
+        .group_by(CheckRecord.subject_id)).all())
     return render_template("procedure/departments.html", inspection=inspection, departments=deps, counts=counts,
                            codes=[c for c in inspection.standard.indicators if c[0] in "GQKJ"])
 

@@ -1,0 +1,284 @@
+"""Steps 6 and 7: group summaries (the group lead) and the feedback opinion (the team lead),
+sign-off and reopening. Thin: permissions and forms here, the work in app.procedure."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import CheckRecord, Department, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
+from ..models.procedure import CONCLUSIONS
+from ..operations import OperationError, audit
+from ..permissions import ALL_ROLES, is_team_lead, roles
+from ..procedure import (
+    feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
+    summary_for, sync_summary,
+)
+from .procedure import _inspection
+
+bp = Blueprint("summaries", __name__)
+
+
+def _group(inspection, group_id):
+    group = db.session.get(Group, group_id)
+    if group is None or group.inspection_id != inspection.id:
+        abort(404, description="小组不存在。")
+    return group
+
+
+def _require_group_lead(inspection, group):
+    if group.lead_user_id != current_user.id:
+        abort(403, description=f"只有{group.name}组长可以编辑和提交小组汇总。")
+    if inspection.locked:
+        abort(403, description="本次检查已签发锁定，记录不能再修改。")
+
+
+def _require_team_lead(inspection, *, allow_locked=False):
+    if not is_team_lead(current_user, inspection):
+        abort(403, description="只有检查组组长可以编辑和签发反馈意见。")
+    if inspection.locked and not allow_locked:
+        abort(403, description="本次检查已签发锁定，请先重新打开。")
+
+
+@bp.get("/inspections/<int:iid>/summaries")
+@roles(*ALL_ROLES)
+def index(iid):
+    inspection = _inspection(iid)
+    summaries = {s.group_id: s for s in db.session.scalars(db.select(GroupSummary).filter_by(inspection_id=iid))}
+    return render_template("summaries/index.html", inspection=inspection, groups=inspection.groups, summaries=summaries)
+
+
+def _record_link(inspection, record):
+    if record is None:
+        return None
+    if record.subject_type == "school":
+        return url_for("checklist.school", iid=inspection.id, school_id=record.subject_id) + f"#item-{record.item_code}"
+    if record.subject_type == "archive_county":
+        return url_for("procedure.archives", iid=inspection.id) + f"#item-{record.item_code}"
+    if record.subject_type == "archive_school":
+        return url_for("procedure.school_archives", iid=inspection.id, school_id=record.subject_id) + f"#item-{record.item_code}"
+    if record.subject_type == "department":
+        return url_for("procedure.department", iid=inspection.id, dep_id=record.subject_id) + f"#item-{record.item_code}"
+    return None
+
+
+def source_link(inspection, kind, source_id):
+    """Where a problem came from: (url, author name) of its record."""
+    if kind == "check_record":
+        rec = db.session.get(CheckRecord, source_id)
+        return _record_link(inspection, rec), rec.author.name if rec else ""
+    if kind == "interview":
+        rec = db.session.get(Interview, source_id)
+        return url_for("procedure.interview", iid=inspection.id, interview_id=source_id), rec.author.name if rec else ""
+    if kind == "hearing_entry":
+        rec = db.session.get(HearingEntry, source_id)
+        return url_for("procedure.hearing", iid=inspection.id) + f"#entry-{source_id}", rec.author.name if rec else ""
+    return None, ""
+
+
+@bp.get("/inspections/<int:iid>/groups/<int:group_id>/summary")
+@roles(*ALL_ROLES)
+def summary(iid, group_id):
+    inspection = _inspection(iid)
+    group = _group(inspection, group_id)
+    s = db.session.execute(db.select(GroupSummary).filter_by(group_id=group.id)).scalar()
+    can_edit = group.lead_user_id == current_user.id and not inspection.locked and (s is None or s.status != "submitted")
+    links = {p.id: source_link(inspection, p.source_kind, p.source_id) for p in (s.problems if s else [])}
+    return render_template("summaries/summary.html", inspection=inspection, group=group, summary=s,
+                           can_edit=can_edit, links=links,
+                           is_team_lead=is_team_lead(current_user, inspection))
+
+
+@bp.post("/inspections/<int:iid>/groups/<int:group_id>/summary/<action>")
+@roles(*ALL_ROLES)
+def summary_action(iid, group_id, action):
+    inspection = _inspection(iid)
+    group = _group(inspection, group_id)
+    back = redirect(url_for("summaries.summary", iid=iid, group_id=group_id))
+    if action == "return":  # the team lead sends a submitted summary back for rework
+        _require_team_lead(inspection)
+        s = summary_for(group)
+        if s.status == "submitted":
+            s.status = "draft"
+            audit(current_user, "return", "group_summary", s.id, f"退回{group.name}汇总", {"status": "submitted"},
+                  {"status": "draft"}, iid)
+            db.session.commit()
+            flash(f"已退回{group.name}的汇总。", "success")
+        return back
+    _require_group_lead(inspection, group)
+    try:
+        if action == "sync":
+            added = sync_summary(group, current_user)
+            flash(f"已收集本组记录的问题：新增 {added} 个。", "success")
+            return back
+        s = summary_for(group)
+        if s.status == "submitted":
+            raise OperationError("小组汇总已提交，不能再修改。")
+        if action == "save":
+            before = {"covered": s.covered, "strengths": s.strengths, "narrative": s.narrative}
+            for field in ("covered", "strengths", "narrative"):
+                value = (request.form.get(field) or "").strip()
+                if len(value) > 10000:
+                    raise OperationError("内容过长（最多 10000 字）。")
+                setattr(s, field, value)
+            s.version += 1
+            audit(current_user, "update", "group_summary", s.id, f"{group.name}汇总文字", before,
+                  {"covered": s.covered, "strengths": s.strengths, "narrative": s.narrative}, iid)
+            flash("已保存。", "success")
+        elif action == "submit":
+            live = [p for p in s.problems if not p.merged_into_id]
+            if not live and not s.narrative:
+                raise OperationError("汇总还没有问题或综述，请先收集问题或填写综述。")
+            submit_summary(s, current_user)
+            flash(f"{group.name}汇总已提交检查组组长。", "success")
+        else:
+            abort(404)
+        db.session.commit()
+    except OperationError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return back
+
+
+@bp.post("/inspections/<int:iid>/groups/<int:group_id>/summary/problems/<int:pid>")
+@roles(*ALL_ROLES)
+def summary_problem(iid, group_id, pid):
+    inspection = _inspection(iid)
+    group = _group(inspection, group_id)
+    _require_group_lead(inspection, group)
+    s = summary_for(group)
+    p = db.session.get(SummaryProblem, pid)
+    if p is None or p.summary_id != s.id:
+        abort(404, description="问题不存在。")
+    try:
+        if s.status == "submitted":
+            raise OperationError("小组汇总已提交，不能再修改。")
+        if request.form.get("merge_into"):
+            into = db.session.get(SummaryProblem, request.form.get("merge_into", type=int) or 0)
+            if into is None:
+                raise OperationError("请选择要合并到的问题。")
+            merge_problem(s, p, into, current_user)
+        elif request.form.get("unmerge"):
+            audit(current_user, "unmerge", "summary_problem", p.id, "取消合并", {"merged_into_id": p.merged_into_id},
+                  {"merged_into_id": None}, iid)
+            p.merged_into_id = None
+        else:
+            text = (request.form.get("text") or "").strip()
+            if not text:
+                raise OperationError("问题表述不能为空。")
+            before = {"text": p.text, "is_key": p.is_key}
+            p.text = text[:2000]
+            p.is_key = request.form.get("is_key") == "1"
+            audit(current_user, "update", "summary_problem", p.id, "修改问题表述", before,
+                  {"text": p.text, "is_key": p.is_key}, iid)
+        db.session.commit()
+        flash("已保存。", "success")
+    except OperationError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return redirect(url_for("summaries.summary", iid=iid, group_id=group_id) + f"#p-{pid}")
+
+
+# ---------------------------------------------------------------- 7 反馈评估意见
+
+@bp.get("/inspections/<int:iid>/feedback")
+@roles(*ALL_ROLES)
+def feedback(iid):
+    inspection = _inspection(iid)
+    fb = feedback_for(inspection)
+    db.session.commit()
+    standard = inspection.standard
+    figures = fb.figures if inspection.locked and fb.figures else feedback_figures(inspection)
+    parts = {}
+    for p in fb.problems:
+        parts.setdefault(p.part, []).append(p)
+    order = list(standard.parts) + ["其他"]
+    grouped = [(code, standard.parts.get(code, "其他"), parts[code]) for code in order if code in parts]
+    vetoes = [(c, i["name"]) for c, i in standard.indicators.items() if i["part"] == "V"]
+    submitted = db.session.scalar(db.select(db.func.count(GroupSummary.id)).where(
+        GroupSummary.inspection_id == iid, GroupSummary.status == "submitted"))
+    return render_template("summaries/feedback.html", inspection=inspection, fb=fb, figures=figures, grouped=grouped,
+                           vetoes=vetoes, conclusions=CONCLUSIONS, submitted=submitted, groups=len(inspection.groups),
+                           is_team_lead=is_team_lead(current_user, inspection), parts=standard.parts,
+                           departments={d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=iid))})
+
+
+@bp.post("/inspections/<int:iid>/feedback/<action>")
+@roles(*ALL_ROLES)
+def feedback_action(iid, action):
+    inspection = _inspection(iid)
+    back = redirect(url_for("summaries.feedback", iid=iid))
+    if action == "reopen":
+        _require_team_lead(inspection, allow_locked=True)
+        try:
+            reopen(inspection, current_user, (request.form.get("reason") or "").strip()[:500])
+            db.session.commit()
+            flash("已重新打开本次检查，记录可以修改；已记入修改日志。", "success")
+        except OperationError as e:
+            flash(str(e), "error")
+        return back
+    _require_team_lead(inspection)
+    fb = feedback_for(inspection)
+    try:
+        if action == "save":
+            before = {"process": fb.process, "achievements": fb.achievements, "requirements": fb.requirements,
+                      "vetoes": fb.vetoes, "conclusion": fb.conclusion}
+            for field in ("process", "achievements", "requirements"):
+                value = (request.form.get(field) or "").strip()
+                if len(value) > 20000:
+                    raise OperationError("内容过长（最多 20000 字）。")
+                setattr(fb, field, value)
+            codes = [c for c, i in inspection.standard.indicators.items() if i["part"] == "V"]
+            fb.vetoes = {c: request.form.get(f"veto_{c}") == "1" for c in codes}
+            conclusion = request.form.get("conclusion") or None
+            if conclusion and conclusion not in CONCLUSIONS:
+                raise OperationError(f"结论只能是：{'、'.join(CONCLUSIONS)}。")
+            if conclusion == "通过" and any(fb.vetoes.values()):
+                raise OperationError("存在一票否决情形，结论不能为「通过」。")
+            fb.conclusion = conclusion
+            fb.version += 1
+            audit(current_user, "update", "feedback", fb.id, "编辑反馈意见", before,
+                  {"process": fb.process, "achievements": fb.achievements, "requirements": fb.requirements,
+                   "vetoes": fb.vetoes, "conclusion": fb.conclusion}, iid)
+            flash("反馈意见已保存。", "success")
+        elif action == "import":
+            added = import_summaries(fb, inspection, current_user)
+            flash(f"已从已提交的小组汇总导入问题 {added} 个。", "success")
+        elif action == "sign":
+            sign_feedback(fb, inspection, current_user)
+            flash("反馈意见已签发，本次检查的记录已锁定。", "success")
+        else:
+            abort(404)
+        db.session.commit()
+    except OperationError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+    return back
+
+
+@bp.post("/inspections/<int:iid>/feedback/problems/<int:pid>")
+@roles(*ALL_ROLES)
+def feedback_problem(iid, pid):
+    inspection = _inspection(iid)
+    _require_team_lead(inspection)
+    fb = feedback_for(inspection)
+    p = db.session.get(FeedbackProblem, pid)
+    if p is None or p.feedback_id != fb.id:
+        abort(404, description="问题不存在。")
+    before = {"text": p.text, "part": p.part, "is_key": p.is_key}
+    if request.form.get("delete") == "1":
+        audit(current_user, "delete", "feedback_problem", p.id, "删除反馈问题", before, None, iid)
+        db.session.delete(p)
+    else:
+        text = (request.form.get("text") or "").strip()
+        if not text:
+            flash("问题表述不能为空。", "error")
+            return redirect(url_for("summaries.feedback", iid=iid))
+        p.text = text[:2000]
+        part = request.form.get("part")
+        if part in inspection.standard.parts:
+            p.part = part
+        p.is_key = request.form.get("is_key") == "1"
+        audit(current_user, "update", "feedback_problem", p.id, "修改反馈问题", before,
+              {"text": p.text, "part": p.part, "is_key": p.is_key}, iid)
+    db.session.commit()
+    flash("已保存。", "success")
+    return redirect(url_for("summaries.feedback", iid=iid) + f"#fp-{pid}")
