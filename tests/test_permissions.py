@@ -28,6 +28,8 @@ def url_args(demo):
         "action": "start",
         "group_id": demo["inspection"].groups[0].id,
         "pid": 1,
+        "draw_id": 1,
+        "kind": "schools",
     }
 
 
