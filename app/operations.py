@@ -78,6 +78,7 @@ def commit_or_replay(client_uuid, kind, loader):
 def save_check_record(
     *, inspection, user, client_uuid, subject_type, subject_id, item_code, indicator_code,
     verdict, observed_value="", note="", base_version=None, school_id=None, visit=None, verdicts=VERDICTS,
+    measurements=None,
 ):
     """Create or update the answer to one item. Returns (record, status) where status is
     'created', 'updated', 'conflict' (updated over a stale version) or 'replay'."""
@@ -108,7 +109,7 @@ def save_check_record(
             client_uuid=client_uuid, inspection_id=inspection.id, subject_type=subject_type,
             subject_id=subject_id, school_id=school_id, visit_id=visit.id if visit else None,
             item_code=item_code, indicator_code=indicator_code, verdict=verdict,
-            observed_value=observed_value, note=note, author_id=user.id, version=1,
+            observed_value=observed_value, note=note, measurements=measurements, author_id=user.id, version=1,
             created_at=now, updated_at=now,
         )
         db.session.add(record)
@@ -123,12 +124,14 @@ def save_check_record(
             db.session.add(RecordConflict(
                 inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=int(base_version),
                 overwritten=before,
-                incoming={"verdict": verdict, "observed_value": observed_value, "note": note, "author_id": user.id},
+                incoming={"verdict": verdict, "observed_value": observed_value, "note": note,
+                          "measurements": measurements, "author_id": user.id},
                 author_id=user.id,
             ))
         record.verdict = verdict
         record.observed_value = observed_value
         record.note = note
+        record.measurements = measurements
         record.author_id = user.id
         record.version += 1
         record.updated_at = now

@@ -283,3 +283,28 @@ def test_step_progress_on_the_inspection_page(client, demo, iid):
     assert "问答 1 条，评价一般或差 1 条" in page
     assert re.search(r"县级档案 0/\d+ 项", page)
     assert "已提交小组汇总 0/2 个" in page
+
+
+def test_class_sizes_and_rooms_measured_on_site(client, demo, iid):
+    t = login(client, "inspector1")
+    visit = next(v for v in demo["inspection"].visits if v.school.school_type == "九年一贯制学校")
+    school = visit.school
+    url = f"/inspections/{iid}/schools/{school.id}/items/G5"
+    resp = client.post(url, headers={"HX-Request": "true"}, data=dict(
+        csrf_token=t, client_uuid=u(), verdict="不达标", measure_label_0="三年级1班", measure_value_0="44",
+        measure_label_1="五年级2班", measure_value_1="58", measure_label_2="八年级1班", measure_value_2="48"))
+    assert resp.status_code == 200
+    rec = db.session.execute(db.select(CheckRecord).filter_by(item_code="G5")).scalar_one()
+    assert [(r["label"], r["limit"], r["ok"]) for r in rec.measurements] == [
+        ("三年级1班", 45, True), ("五年级2班", 45, False), ("八年级1班", 50, True)]
+    assert rec.observed_value == "58人"
+    assert "不符合：五年级2班 58人" in text_of(resp)
+    resp = client.post(f"/inspections/{iid}/schools/{school.id}/items/G3.1", headers={"HX-Request": "true"}, data=dict(
+        csrf_token=t, client_uuid=u(), verdict="不达标", measure_label_0="音乐教室一", measure_value_0="88"))
+    rec = db.session.execute(db.select(CheckRecord).filter_by(item_code="G3.1")).scalar_one()
+    assert rec.measurements[0]["limit"] == 96 and rec.measurements[0]["ok"] is False
+    resp = client.post(url, headers={"HX-Request": "true"}, data=dict(
+        csrf_token=t, client_uuid=u(), verdict="达标", measure_label_0="一班", measure_value_0="很多"))
+    assert resp.status_code == 422 and "第 1 行实测值「很多」不是数字" in text_of(resp)
+    db.session.expire_all()
+    assert db.session.execute(db.select(CheckRecord).filter_by(item_code="G5")).scalar_one().version == 1

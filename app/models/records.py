@@ -30,6 +30,7 @@ class CheckRecord(db.Model):
     verdict = db.Column(db.String(8), nullable=False)
     observed_value = db.Column(db.String(64), nullable=False, default="")
     note = db.Column(db.Text, nullable=False, default="")
+    measurements = db.Column(db.JSON)  # rows measured on site (G3 rooms, G5 classes): [{label, value, limit, ok}]
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
@@ -47,6 +48,7 @@ class CheckRecord(db.Model):
             "verdict": self.verdict,
             "observed_value": self.observed_value,
             "note": self.note,
+            "measurements": self.measurements,
             "version": self.version,
             "author_id": self.author_id,
         }

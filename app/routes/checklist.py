@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
 from ..operations import OperationError, new_uuid, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
+from ..measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
 
 bp = Blueprint("checklist", __name__)
@@ -125,12 +126,21 @@ def save_item(iid, school_id, item_code):
     visit = _visit(inspection, school)
     error, status = None, None
     try:
+        measurements, observed = None, request.form.get("observed_value", "")
+        if item.get("measure"):
+            try:
+                rows = parse_rows(request.form)
+            except MeasureError as e:
+                raise OperationError(str(e)) from None
+            summary, worst, measurements = judge(item["measure"], standard, school.sections, rows)
+            measurements = measurements or None
+            observed = observed.strip() or worst
         record, status = save_check_record(
             inspection=inspection, user=current_user, client_uuid=request.form.get("client_uuid"),
             subject_type="school", subject_id=school.id, item_code=item_code, indicator_code=item["indicator"],
-            verdict=request.form.get("verdict", ""), observed_value=request.form.get("observed_value", ""),
+            verdict=request.form.get("verdict", ""), observed_value=observed,
             note=request.form.get("note", ""), base_version=request.form.get("base_version") or None,
-            school_id=school.id, visit=visit,
+            school_id=school.id, visit=visit, measurements=measurements,
         )
     except OperationError as e:
         error = str(e)
