@@ -25,6 +25,12 @@ def from_environment(name):
         out["TIMEZONE"] = env["TIMEZONE"]
     if env.get("MAX_CONTENT_LENGTH"):
         out["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
+    for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX"):
+        if env.get(key):
+            out[key] = env[key]
+    for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS"):
+        if env.get(key):
+            out[key] = int(env[key])
     if env.get("SESSION_COOKIE_SECURE"):
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = env["SESSION_COOKIE_SECURE"] == "1"
     return out
@@ -39,6 +45,11 @@ class Config:
     QR_CACHE_DIR = os.path.join(INSTANCE_DIR, "qr")
     # Uploads: a compressed phone photo is < 1 MB; 15 MB leaves room for an uncompressed one.
     MAX_CONTENT_LENGTH = 15 * 1024 * 1024
+    # Photos: one file at most 12 MB and 40 megapixels (decompression bombs); stored on local
+    # disk under UPLOAD_DIR, or PHOTO_STORAGE=s3 with S3_BUCKET, S3_ENDPOINT_URL, S3_ACCESS_KEY, …
+    PHOTO_MAX_BYTES = 12 * 1024 * 1024
+    PHOTO_MAX_PIXELS = 40_000_000
+    PHOTO_STORAGE = "local"
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None

@@ -53,6 +53,9 @@ def create_app(config_name=None, **overrides):
 
     app.jinja_env.globals["get_standard"] = get_standard
     app.jinja_env.globals["query_args"] = query_args
+    from .routes.photos import photo_box
+
+    app.jinja_env.globals["photo_box"] = photo_box
 
     from .timefmt import local_time
 

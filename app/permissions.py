@@ -106,3 +106,10 @@ def my_visits(user):
         .filter((Visit.inspector_id == user.id) | Visit.group_id.in_(group_ids))
         .order_by(Visit.planned_date, Visit.id)
     ).scalars().all()
+
+
+def inspection_or_404(iid):
+    """The inspection, if the current user may see it (404 / 403 in Chinese otherwise)."""
+    inspection = db.get_or_404(Inspection, iid, description="检查不存在。")
+    require_view(inspection)
+    return inspection

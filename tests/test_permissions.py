@@ -30,6 +30,7 @@ def url_args(demo):
         "pid": 1,
         "draw_id": 1,
         "kind": "schools",
+        "photo_id": 1,
     }
 
 

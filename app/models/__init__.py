@@ -9,3 +9,4 @@ from .procedure import (  # noqa: F401
     RectificationItem, SummaryProblem,
 )
 from .schooldata import DataImport, SchoolSectionData  # noqa: F401
+from .photos import Photo  # noqa: F401

@@ -10,6 +10,7 @@ from ..operations import OperationError, new_uuid, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
 from ..measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
+from .photos import photo_ids
 
 bp = Blueprint("checklist", __name__)
 
@@ -84,6 +85,7 @@ def school(iid, school_id):
         "checklist/school.html", inspection=inspection, school=school, standard=standard,
         groups=standard.checklist_groups(), records=records, visit=visit,
         new_uuid=new_uuid, context=context, post_base=item_url(inspection, school, ""),
+        photos=photo_ids(inspection.id, "school", school.id),
     )
 
 
@@ -152,6 +154,6 @@ def save_item(iid, school_id, item_code):
         "checklist/_item_partial.html", inspection=inspection, school=school, item=item, record=record,
         post_url=item_url(inspection, school, item_code),
         new_uuid=new_uuid, error=error, status=status, context=school_context(inspection, school),
-        draft=request.form if error else None,
+        draft=request.form if error else None, photos=photo_ids(inspection.id, "school", school.id),
     )
     return html, (422 if error else 200)

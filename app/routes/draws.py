@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import Draw, School, Visit
 from ..operations import audit
 from ..permissions import ALL_ROLES, is_team_lead, require_capture, roles
-from .procedure import _inspection
+from ..permissions import inspection_or_404 as _inspection
 
 bp = Blueprint("draws", __name__)
 

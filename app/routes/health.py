@@ -27,3 +27,24 @@ def csrf_token():
 
 
 csrf.exempt(healthz)
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The service worker, from the site root so that its scope covers every page."""
+    from flask import current_app, send_from_directory
+
+    resp = send_from_directory(current_app.static_folder, "sw.js", mimetype="application/javascript", max_age=0)
+    resp.headers["Service-Worker-Allowed"] = "/"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/offline")
+@public
+def offline():
+    """Shown by the service worker for a page that was never loaded while online."""
+    from flask import render_template
+
+    return render_template("errors/offline.html")

@@ -4,26 +4,24 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import CheckRecord, Department, Hearing, HearingEntry, Inspection, Interview, School, Visit
+from ..models import CheckRecord, Department, Hearing, HearingEntry, Inspection, Interview, Photo, School, Visit
 from ..models.base import utcnow
 from ..models.procedure import JUDGEMENTS
 from ..models.records import ARCHIVE_VERDICTS, VERDICTS
 from ..operations import (
     OperationError, audit, choice_field, new_uuid, save_check_record, save_versioned, text_field,
 )
-from ..permissions import ALL_ROLES, require_capture, require_view, roles
+from ..permissions import ALL_ROLES, inspection_or_404, require_capture, roles
 from ..procedure import ensure_departments
 from ..standards import interview_questions
+from .photos import photo_ids
 
 bp = Blueprint("procedure", __name__)
 
 CAPTURE = ("inspector", "lead")
 
 
-def _inspection(iid):
-    inspection = db.get_or_404(Inspection, iid, description="检查不存在。")
-    require_view(inspection)
-    return inspection
+_inspection = inspection_or_404
 
 
 def _htmx():
@@ -39,8 +37,13 @@ def hearing(iid):
     hearing = db.session.execute(db.select(Hearing).filter_by(inspection_id=iid)).scalar()
     entries = db.session.execute(db.select(HearingEntry).filter_by(inspection_id=iid)
                                  .order_by(HearingEntry.id)).scalars().all()
+    entry_photos = {}
+    for pid, sid in db.session.execute(db.select(Photo.id, Photo.subject_id).filter(
+            Photo.inspection_id == iid, Photo.subject_type == "hearing_entry", Photo.deleted_at.is_(None))):
+        entry_photos.setdefault(sid, []).append(pid)
     return render_template("procedure/hearing.html", inspection=inspection, hearing=hearing, entries=entries,
-                           judgements=JUDGEMENTS, new_uuid=new_uuid, indicator_codes=_codes(inspection))
+                           judgements=JUDGEMENTS, new_uuid=new_uuid, indicator_codes=_codes(inspection),
+                           entry_photos=entry_photos)
 
 
 def _codes(inspection):
@@ -146,7 +149,8 @@ def archives(iid):
     return render_template("procedure/archives.html", inspection=inspection, level="county",
                            parts=inspection.standard.archives["county"], records=records, schools=schools,
                            done=done, subject_id=inspection.county_id, new_uuid=new_uuid,
-                           verdicts=ARCHIVE_VERDICTS, school=None)
+                           verdicts=ARCHIVE_VERDICTS, school=None,
+                           photos=photo_ids(iid, "archive_county", inspection.county_id))
 
 
 @bp.get("/inspections/<int:iid>/archives/schools/<int:school_id>")
@@ -159,7 +163,8 @@ def school_archives(iid, school_id):
     return render_template("procedure/archives.html", inspection=inspection, level="school",
                            parts=inspection.standard.archives["school"], school=school,
                            records=_records(iid, "archive_school", school.id), subject_id=school.id,
-                           new_uuid=new_uuid, verdicts=ARCHIVE_VERDICTS, schools=[], done={})
+                           new_uuid=new_uuid, verdicts=ARCHIVE_VERDICTS, schools=[], done={},
+                           photos=photo_ids(iid, "archive_school", school.id))
 
 
 def _records(iid, subject_type, subject_id):
@@ -231,7 +236,9 @@ def save_record(iid, subject_type, subject_id, item_code):
     html = render_template("procedure/_record_partial.html", item=item, record=record,
                            post_url=record_url(inspection, subject_type, subject_id, item_code),
                            locked=inspection.locked, error=error, status=status, new_uuid=new_uuid,
-                           verdicts=SUBJECTS[subject_type], draft=request.form if error else None)
+                           verdicts=SUBJECTS[subject_type], draft=request.form if error else None,
+                           inspection=inspection, subject_type=subject_type, subject_id=subject_id,
+                           photos=photo_ids(iid, subject_type, subject_id))
     return html, (422 if error else 200)
 
 
@@ -291,7 +298,7 @@ def department(iid, dep_id):
              if c in standard.indicators]
     return render_template("procedure/department.html", inspection=inspection, dep=dep, items=items,
                            records=_records(iid, "department", dep.id), new_uuid=new_uuid, verdicts=VERDICTS,
-                           record_url=record_url)
+                           record_url=record_url, photos=photo_ids(iid, "department", dep.id))
 
 
 @bp.post("/inspections/<int:iid>/departments/<int:dep_id>/check")
@@ -374,7 +381,8 @@ def interview(iid, interview_id):
     return render_template("procedure/interview_form.html", inspection=inspection, interview=row,
                            kind=row.interviewee_type, questions=qs["types"].get(row.interviewee_type, []),
                            types=list(qs["types"]), scale=qs["satisfaction"], schools=_interview_schools(inspection),
-                           school_id=row.school_id, uuid=new_uuid(), draft=None, error=None)
+                           school_id=row.school_id, uuid=new_uuid(), draft=None, error=None,
+                           photos=photo_ids(iid, "interview", row.id))
 
 
 @bp.post("/inspections/<int:iid>/interviews", defaults={"interview_id": None})

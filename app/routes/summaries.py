@@ -12,7 +12,7 @@ from ..procedure import (
     feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
 )
-from .procedure import _inspection
+from ..permissions import inspection_or_404 as _inspection
 
 bp = Blueprint("summaries", __name__)
 

@@ -1,0 +1,452 @@
+/* 督导通 outbox — nothing lost when the signal drops, nothing saved twice.
+ *
+ * Design (DESIGN.md "Offline and double-submit safety"):
+ * - Every capture form has data-outbox and a hidden client_uuid. The server stores each UUID
+ *   once (ClientOp): a replay returns the stored result and changes nothing, so any
+ *   submission may be retried as often as needed.
+ * - A submission that cannot reach the server (offline, network error, 502/503/504) is kept
+ *   in IndexedDB — fields and photo blobs — and shown as 待同步 N in the header. The queue is
+ *   drained in order on page load, on `online`, on returning to the tab, every 30 s while
+ *   something waits, and from the 同步 button. An item leaves the queue only when the server
+ *   confirms it (2xx). A refusal (422 etc.) is kept, marked, and shown; never dropped silently.
+ * - CSRF: tokens are tied to the session, not to a time (WTF_CSRF_TIME_LIMIT=None), and the
+ *   outbox fetches a fresh token from /csrf-token before each drain, so a form that waited a
+ *   whole offline day still goes through. If the session itself is gone (login expired), the
+ *   queue stops and asks the user to log in; nothing is discarded.
+ * - The queue lives in IndexedDB, which the service worker never touches: a new service
+ *   worker version (new caches) cannot discard queued items.
+ * - Pages may come from the service worker's cache, with the UUIDs they were rendered with.
+ *   So every client_uuid is replaced by a fresh one on page load and again after each
+ *   submission: two edits never share a UUID (a shared one would be taken as a replay).
+ */
+(function () {
+  "use strict";
+  var DB_NAME = "ddt-outbox";
+  var STORE = "items";
+  var RETRY_MS = 30000;
+  var dbPromise = null;
+  var draining = false;
+  var retryTimer = null;
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function openDb() {
+    if (!dbPromise) {
+      dbPromise = new Promise(function (resolve, reject) {
+        var req = indexedDB.open(DB_NAME, 1);
+        req.onupgradeneeded = function () {
+          req.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
+        };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { reject(req.error); };
+      });
+    }
+    return dbPromise;
+  }
+
+  function store(mode, fn) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(STORE, mode);
+        var result = fn(t.objectStore(STORE));
+        t.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
+        t.onerror = function () { reject(t.error); };
+        t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+
+  function allItems() { return store("readonly", function (s) { return s.getAll(); }); }
+  function addItem(item) { return store("readwrite", function (s) { return s.add(item); }); }
+  function putItem(item) { return store("readwrite", function (s) { return s.put(item); }); }
+  function removeItem(seq) { return store("readwrite", function (s) { return s.delete(seq); }); }
+
+  // ------------------------------------------------------------------ what the user sees
+
+  function badge() { return document.getElementById("sync-badge"); }
+
+  function refreshBadge() {
+    return allItems().then(function (items) {
+      var b = badge();
+      var pending = items.filter(function (i) { return i.status !== "failed"; }).length;
+      var failed = items.length - pending;
+      window.DDT.pending = pending;
+      window.DDT.failed = failed;
+      if (b) {
+        b.hidden = items.length === 0;
+        b.classList.toggle("failed", failed > 0);
+        b.textContent = pending ? "待同步 " + pending : (failed ? failed + " 条未能提交" : "");
+        b.title = pending ? "已保存在本机，联网后自动提交；点此立即同步" : "点此查看未能提交的记录";
+      }
+      markQueuedForms(items);
+      return items;
+    }).catch(function () { return []; });
+  }
+
+  function markQueuedForms(items) {
+    document.querySelectorAll(".queued-note").forEach(function (n) { n.remove(); });
+    items.forEach(function (item) {
+      if (!item.formId || item.page !== location.pathname) return;
+      var form = document.getElementById(item.formId);
+      if (!form) return;
+      var note = document.createElement("div");
+      note.className = "queued-note";
+      note.setAttribute("role", "status");
+      note.textContent = item.status === "failed"
+        ? "未能提交：" + (item.error || "请检查后重新保存")
+        : "已保存在本机，待同步（联网后自动提交）";
+      form.appendChild(note);
+    });
+  }
+
+  function flash(text, kind) {
+    var main = document.querySelector("main.page") || document.body;
+    var div = document.createElement("div");
+    div.className = "flash" + (kind ? " flash-" + kind : "");
+    div.setAttribute("role", "status");
+    div.textContent = text;
+    main.insertBefore(div, main.firstChild);
+    setTimeout(function () { div.remove(); }, 6000);
+  }
+
+  function showFailed() {
+    allItems().then(function (items) {
+      var failed = items.filter(function (i) { return i.status === "failed"; });
+      if (!failed.length) { drain(); return; }
+      var lines = failed.map(function (i, n) { return (n + 1) + ". " + (i.label || i.url) + "：" + (i.error || ""); });
+      if (window.confirm("以下记录服务器未接受：\n" + lines.join("\n") +
+                         "\n\n点「确定」放弃这些记录（请先按提示在页面上重新填写），点「取消」保留。")) {
+        Promise.all(failed.map(function (i) { return removeItem(i.seq); })).then(refreshBadge);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ queueing
+
+  function fieldsOf(form) {
+    var fields = [];
+    var files = [];
+    new FormData(form).forEach(function (value, name) {
+      if (value instanceof Blob) { if (value.size) files.push([name, value, value.name || "file"]); }
+      else fields.push([name, value]);
+    });
+    return { fields: fields, files: files };
+  }
+
+  function renewUuid(form) {
+    var input = form.querySelector("input[name=client_uuid]");
+    if (input) input.value = uuid();
+  }
+
+  function enqueueForm(form, mode) {
+    var data = fieldsOf(form);
+    var item = {
+      url: form.getAttribute("hx-post") || form.getAttribute("action") || location.pathname,
+      mode: mode, fields: data.fields, files: data.files, formId: form.id || null,
+      label: form.getAttribute("data-label") || (form.querySelector(".code") || {}).textContent || document.title,
+      page: location.pathname, created: new Date().toISOString(), attempts: 0, status: "pending",
+    };
+    renewUuid(form);  // the next edit of this form is a new submission
+    return addItem(item).then(refreshBadge).then(scheduleRetry);
+  }
+
+  function enqueue(item) {
+    item.page = item.page || location.pathname;
+    item.created = new Date().toISOString();
+    item.attempts = 0;
+    item.status = "pending";
+    return addItem(item).then(function (seq) { item.seq = seq; refreshBadge(); return seq; });
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  function freshToken() {
+    return fetch("/csrf-token", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (r.redirected || r.status === 401) return { login: true };
+      if (!r.ok) throw new Error("token " + r.status);
+      return r.json().then(function (j) { return { token: j.token }; });
+    });
+  }
+
+  function send(item, token, onProgress) {
+    return new Promise(function (resolve) {
+      var body = new FormData();
+      item.fields.forEach(function (f) { if (f[0] !== "csrf_token") body.append(f[0], f[1]); });
+      body.append("csrf_token", token);
+      (item.files || []).forEach(function (f) { body.append(f[0], f[1], f[2]); });
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", item.url);
+      xhr.setRequestHeader("X-CSRFToken", token);
+      if (item.mode === "htmx") xhr.setRequestHeader("HX-Request", "true");
+      if (item.mode === "photo") xhr.setRequestHeader("Accept", "application/json");
+      if (onProgress && xhr.upload) {
+        xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+      }
+      xhr.timeout = 120000;
+      xhr.onload = function () {
+        var s = xhr.status;
+        if ((xhr.responseURL || "").indexOf("/login") !== -1) resolve({ login: true });
+        else if (s >= 200 && s < 300) resolve({ ok: true, status: s, text: xhr.responseText, url: xhr.responseURL });
+        else if (s === 0 || s === 408 || s === 429 || s >= 500) resolve({ retry: true });
+        else if (s === 400 && /CSRF/i.test(xhr.responseText)) resolve({ login: true });
+        else resolve({ failed: true, status: s, text: xhr.responseText });
+      };
+      xhr.onerror = xhr.ontimeout = function () { resolve({ retry: true }); };
+      xhr.send(body);
+    });
+  }
+
+  function errorText(res) {
+    try { return JSON.parse(res.text).error; } catch (e) { /* HTML */ }
+    var div = document.createElement("div");
+    div.innerHTML = res.text || "";
+    var alert = div.querySelector("[role=alert], .flash-error, main p");
+    return (alert ? alert.textContent : "服务器拒绝（" + res.status + "）").trim().slice(0, 200);
+  }
+
+  function applyResult(item, res) {
+    if (item.mode === "htmx" && item.formId && item.page === location.pathname) {
+      var form = document.getElementById(item.formId);
+      if (form && window.htmx) {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = res.text.trim();
+        var fresh = tpl.content.getElementById(item.formId);
+        if (fresh) { form.replaceWith(fresh); htmx.process(fresh); renewUuid(fresh); }
+      }
+    }
+    document.dispatchEvent(new CustomEvent("ddt:synced", { detail: { item: item, response: res } }));
+  }
+
+  function drain() {
+    if (draining || !navigator.onLine) return Promise.resolve();
+    draining = true;
+    var stop = false;
+    return allItems().then(function (items) {
+      var todo = items.filter(function (i) { return i.status !== "failed"; }).sort(function (a, b) { return a.seq - b.seq; });
+      if (!todo.length) return;
+      return freshToken().then(function (t) {
+        if (t.login) { flash("登录已过期：请重新登录，待同步的记录仍保存在本机，登录后自动提交。", "error"); return; }
+        var chain = Promise.resolve();
+        todo.forEach(function (item) {
+          chain = chain.then(function () {
+            if (stop) return;
+            return send(item, t.token, progressFor(item)).then(function (res) {
+              if (res.ok) {
+                return removeItem(item.seq).then(function () { applyResult(item, res); });
+              }
+              if (res.login) { stop = true; flash("登录已过期：请重新登录后同步。", "error"); return; }
+              if (res.retry) { stop = true; item.attempts += 1; return putItem(item); }  // keep order: wait
+              item.status = "failed";
+              item.error = errorText(res);
+              document.dispatchEvent(new CustomEvent("ddt:failed", { detail: { item: item } }));
+              return putItem(item);
+            });
+          });
+        });
+        return chain;
+      });
+    }).catch(function () { /* offline again: try later */ }).then(function () {
+      draining = false;
+      return refreshBadge().then(scheduleRetry);
+    });
+  }
+
+  function scheduleRetry(items) {
+    clearTimeout(retryTimer);
+    var go = function () { drain(); };
+    if (window.DDT.pending) retryTimer = setTimeout(go, RETRY_MS);
+    return items;
+  }
+
+  var progressHandlers = {};
+  function progressFor(item) { return progressHandlers[item.seq] || null; }
+
+  // ------------------------------------------------------------------ forms
+
+  function isOutboxForm(el) { return el && el.matches && el.matches("form[data-outbox]"); }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (isOutboxForm(form) && !navigator.onLine) {
+      evt.preventDefault();
+      enqueueForm(form, "htmx");
+    }
+  });
+  function networkFailure(evt) {
+    var form = evt.detail.elt;
+    if (isOutboxForm(form)) enqueueForm(form, "htmx");
+  }
+  document.addEventListener("htmx:sendError", networkFailure);
+  document.addEventListener("htmx:timeout", networkFailure);
+  document.addEventListener("htmx:responseError", function (evt) {
+    var s = evt.detail.xhr && evt.detail.xhr.status;
+    if (s >= 500 || s === 0) networkFailure(evt);
+  });
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    // a fresh form from the server: its UUID is new already; keep the queued marks visible
+    refreshBadge();
+  });
+
+  // Plain (non-HTMX) capture forms: submit through fetch so a failure can be queued.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!isOutboxForm(form) || form.hasAttribute("hx-post") || evt.defaultPrevented) return;
+    evt.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var done = function () { if (button) button.disabled = false; };
+    if (!navigator.onLine) {
+      enqueueForm(form, "form").then(function () { flash("已保存在本机，联网后自动提交。", "success"); done(); });
+      return;
+    }
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
+      if (r.status >= 500) throw new Error("server " + r.status);
+      return r.text().then(function (text) {
+        if (r.redirected && r.status < 400) { location.href = r.url; return; }
+        document.open(); document.write(text); document.close();
+      });
+    }).catch(function () {
+      enqueueForm(form, "form").then(function () { flash("网络不通：已保存在本机，联网后自动提交。", "success"); done(); });
+    });
+  }, false);
+
+  // ------------------------------------------------------------------ photos
+
+  function captureMeta() {
+    return window.DDT.captureMeta ? window.DDT.captureMeta() : Promise.resolve({ taken_at: new Date().toISOString() });
+  }
+
+  function photoWidget(widget) {
+    var input = widget.querySelector("input[type=file]");
+    if (!input || input.dataset.bound) return;
+    input.dataset.bound = "1";
+    input.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(input.files || []);
+      input.value = "";
+      if (!files.length) return;
+      var fields = JSON.parse(widget.getAttribute("data-fields") || "{}");
+      var url = widget.getAttribute("data-url");
+      var thumbs = widget.querySelector(".thumbs");
+      captureMeta().then(function (meta) {
+        // one by one: compress, queue (IndexedDB), then send — each photo retried on its own
+        var chain = Promise.resolve();
+        files.forEach(function (file) {
+          chain = chain.then(function () {
+            var tile = document.createElement("span");
+            tile.className = "pending";
+            tile.innerHTML = "<span>压缩中</span><progress max='1' value='0'></progress>";
+            thumbs.appendChild(tile);
+            var compress = window.DDT.compressImage ? window.DDT.compressImage(file, { longEdge: 1600, quality: 0.8 }) : Promise.resolve(file);
+            return compress.then(function (blob) {
+              var f = [["client_uuid", uuid()], ["taken_at", meta.taken_at || new Date().toISOString()]];
+              if (meta.lat != null) { f.push(["lat", String(meta.lat)], ["lng", String(meta.lng)], ["accuracy", String(meta.accuracy || "")]); }
+              Object.keys(fields).forEach(function (k) { f.push([k, String(fields[k])]); });
+              tile.firstChild.textContent = "待上传";
+              return enqueue({ url: url, mode: "photo", fields: f, files: [["photo", blob, "photo.jpg"]],
+                               label: "照片 " + (fields.item_code || "") }).then(function (seq) {
+                tile.dataset.seq = seq;
+                progressHandlers[seq] = function (p) { tile.querySelector("progress").value = p; tile.firstChild.textContent = Math.round(p * 100) + "%"; };
+              });
+            }).catch(function () {
+              tile.classList.add("failed");
+              tile.firstChild.textContent = "无法读取";
+            });
+          });
+        });
+        return chain.then(drain);
+      });
+    });
+  }
+
+  document.addEventListener("ddt:synced", function (evt) {
+    var item = evt.detail.item;
+    if (item.mode !== "photo") return;
+    var tile = document.querySelector(".pending[data-seq='" + item.seq + "']");
+    delete progressHandlers[item.seq];
+    if (!tile) return;
+    try {
+      var j = JSON.parse(evt.detail.response.text);
+      var a = document.createElement("a");
+      a.href = j.full;
+      a.target = "_blank";
+      a.innerHTML = "<img alt='照片' width='64' height='64'>";
+      a.firstChild.src = j.thumb;
+      tile.replaceWith(a);
+    } catch (e) { tile.remove(); }
+  });
+  document.addEventListener("ddt:failed", function (evt) {
+    var tile = document.querySelector(".pending[data-seq='" + evt.detail.item.seq + "']");
+    if (tile) { tile.classList.add("failed"); tile.firstChild.textContent = "被拒绝"; tile.title = evt.detail.item.error; }
+  });
+
+  // ------------------------------------------------------------------ leaving with unsent items
+
+  var leaveConfirmed = false;
+  window.addEventListener("beforeunload", function (evt) {
+    if (window.DDT.pending && !leaveConfirmed) {
+      evt.preventDefault();
+      evt.returnValue = "还有 " + window.DDT.pending + " 条记录未同步（已保存在本机）。";
+      return evt.returnValue;
+    }
+  });
+  document.addEventListener("click", function (evt) {
+    var a = evt.target.closest && evt.target.closest("a[href]");
+    if (!a || !window.DDT.pending || a.target === "_blank" || a.getAttribute("href").charAt(0) === "#") return;
+    if (!window.confirm("还有 " + window.DDT.pending + " 条记录未同步。\n它们已保存在本机，联网后会自动提交；请不要清除浏览器数据。\n\n确定离开本页？")) {
+      evt.preventDefault();
+    } else {
+      leaveConfirmed = true;
+    }
+  });
+
+  // ------------------------------------------------------------------ start
+
+  function start() {
+    document.querySelectorAll("input[name=client_uuid]").forEach(function (i) { i.value = uuid(); });
+    document.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+    var b = badge();
+    if (b) b.addEventListener("click", function () { if (window.DDT.failed && !window.DDT.pending) showFailed(); else drain(); });
+    var banner = document.getElementById("offline-banner");
+    var net = function () { if (banner) banner.hidden = navigator.onLine; };
+    window.addEventListener("online", function () { net(); drain(); });
+    window.addEventListener("offline", net);
+    net();
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") drain(); });
+    document.addEventListener("htmx:load", function (evt) {
+      evt.detail.elt.querySelectorAll && evt.detail.elt.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+    });
+    var logout = document.querySelector("form.logout");
+    if (logout) logout.addEventListener("submit", function (evt) {
+      if (window.DDT.pending && !window.confirm("还有 " + window.DDT.pending + " 条记录未同步，退出后需同一账号重新登录才能提交。确定退出？")) {
+        evt.preventDefault();
+        return;
+      }
+      if (window.caches) caches.delete("ddt-pages");  // the next user must not see this user's pages offline
+    });
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (reg) {
+        var urls = Array.prototype.map.call(document.querySelectorAll("[data-precache]"), function (a) { return a.getAttribute("href"); });
+        if (urls.length && reg.active) reg.active.postMessage({ type: "precache", urls: urls });
+      }).catch(function () { /* no service worker (e.g. plain HTTP on a LAN): the outbox still works */ });
+    }
+    refreshBadge().then(function () { drain(); });
+  }
+
+  window.DDT = window.DDT || {};
+  window.DDT.pending = 0;
+  window.DDT.failed = 0;
+  window.DDT.drain = drain;
+  window.DDT.outboxItems = allItems;
+  window.DDT.uuid = uuid;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
