@@ -92,16 +92,22 @@
 
   function markQueuedForms(items) {
     document.querySelectorAll(".queued-note").forEach(function (n) { n.remove(); });
+    var byForm = {};
     items.forEach(function (item) {
       if (!item.formId || item.page !== location.pathname) return;
-      var form = document.getElementById(item.formId);
+      (byForm[item.formId] = byForm[item.formId] || []).push(item);
+    });
+    Object.keys(byForm).forEach(function (id) {
+      var form = document.getElementById(id);
       if (!form) return;
+      var list = byForm[id];
+      var failed = list.filter(function (i) { return i.status === "failed"; });
       var note = document.createElement("div");
       note.className = "queued-note";
       note.setAttribute("role", "status");
-      note.textContent = item.status === "failed"
-        ? "未能提交：" + (item.error || "请检查后重新保存")
-        : "已保存在本机，待同步（联网后自动提交）";
+      note.textContent = failed.length
+        ? "未能提交：" + (failed[0].error || "请检查后重新保存")
+        : "已保存在本机，待同步" + (list.length > 1 ? " " + list.length + " 次修改" : "") + "（联网后自动提交）";
       form.appendChild(note);
     });
   }
@@ -434,8 +440,10 @@
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
         return navigator.serviceWorker.ready;
       }).then(function (reg) {
-        var urls = Array.prototype.map.call(document.querySelectorAll("[data-precache]"), function (a) { return a.getAttribute("href"); });
-        if (urls.length && reg.active) reg.active.postMessage({ type: "precache", urls: urls });
+        // this page (it may have loaded before the worker took control) and the assigned checklists
+        var urls = [location.pathname + location.search].concat(Array.prototype.map.call(
+          document.querySelectorAll("[data-precache]"), function (a) { return a.getAttribute("href"); }));
+        if (reg.active) reg.active.postMessage({ type: "precache", urls: urls });
       }).catch(function () { /* no service worker (e.g. plain HTTP on a LAN): the outbox still works */ });
     }
     refreshBadge().then(function () { drain(); });
