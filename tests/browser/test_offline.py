@@ -50,12 +50,10 @@ def test_offline_answers_and_photos_wait_and_sync_once(app, demo, live_server, p
     school = visit.school
     login_page(page, base, "inspector1")
     # the home page asks the service worker to keep the assigned checklists for offline use
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null || true")
-    page.goto(f"{base}/")
-    page.evaluate("navigator.serviceWorker.ready")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     url = f"{base}/inspections/{iid}/schools/{school.id}"
     page.goto(url)  # loaded once online: the worker keeps a copy
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
 
     phone.set_offline(True)
     page.reload()  # no signal: the page comes from the phone's copy
@@ -112,8 +110,9 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
     iid = demo["inspection"].id
     school = demo["inspection"].visits[0].school
     login_page(page, base, "inspector1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
     page.wait_for_function("caches.match(location.href).then(r => !!r)")  # this page was kept for offline use
     phone.set_offline(True)
     item = page.locator("#item-Q7")
