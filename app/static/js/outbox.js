@@ -315,7 +315,17 @@
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" }).then(function (r) {
       if (r.status >= 500) throw new Error("server " + r.status);
       return r.text().then(function (text) {
-        if (r.redirected && r.status < 400) { location.href = r.url; return; }
+        if (r.redirected && r.status < 400) {
+          // the redirect target (already fetched) carried the server's messages: show them after navigating
+          var tpl = document.createElement("template");
+          tpl.innerHTML = text;
+          var notes = Array.prototype.map.call(tpl.content.querySelectorAll(".flash"), function (f) {
+            return [f.textContent.trim(), (f.className.match(/flash-(\w+)/) || [])[1] || ""];
+          });
+          try { sessionStorage.setItem("ddt-flash", JSON.stringify(notes)); } catch (e) { /* private mode */ }
+          location.href = r.url;
+          return;
+        }
         document.open(); document.write(text); document.close();
       });
     }).catch(function () {
@@ -415,6 +425,11 @@
   // ------------------------------------------------------------------ start
 
   function start() {
+    try {
+      var stashed = JSON.parse(sessionStorage.getItem("ddt-flash") || "[]");
+      sessionStorage.removeItem("ddt-flash");
+      stashed.reverse().forEach(function (n) { flash(n[0], n[1]); });
+    } catch (e) { /* nothing stashed */ }
     document.querySelectorAll("input[name=client_uuid]").forEach(function (i) { i.value = uuid(); });
     document.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
     var b = badge();
