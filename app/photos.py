@@ -122,7 +122,8 @@ def process_photo(raw, *, max_bytes, max_pixels=40_000_000, long_edge=2560, thum
     except Exception:
         raise PhotoError("图片文件不完整或已损坏，请重新拍摄或选择。") from None
     try:
-        img = ImageOps.exif_transpose(img)
+        if img.getexif().get(0x0112, 1) != 1:  # only a rotated photo needs the (copying) transpose
+            img = ImageOps.exif_transpose(img)
     except Exception:
         pass  # a broken orientation tag: keep the pixels as they are
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
@@ -139,8 +140,9 @@ def process_photo(raw, *, max_bytes, max_pixels=40_000_000, long_edge=2560, thum
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality)  # pixels only: no exif, no icc, no comments
     data = out.getvalue()
-    thumb_img = img.copy()
-    thumb_img.thumbnail((thumb_edge, thumb_edge), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    factor = max(1, max(img.size) // thumb_edge)
+    thumb_img = img.reduce(factor) if factor > 1 else img.copy()  # integer box reduction first: cheap
+    thumb_img.thumbnail((thumb_edge, thumb_edge), Image.Resampling.BILINEAR)
     t = io.BytesIO()
     thumb_img.save(t, "JPEG", quality=75)
     thumb = t.getvalue()
