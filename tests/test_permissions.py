@@ -31,6 +31,7 @@ def url_args(demo):
         "draw_id": 1,
         "kind": "schools",
         "photo_id": 1,
+        "cid": 1,
     }
 
 

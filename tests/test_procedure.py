@@ -308,3 +308,26 @@ def test_class_sizes_and_rooms_measured_on_site(client, demo, iid):
     assert resp.status_code == 422 and "第 1 行实测值「很多」不是数字" in text_of(resp)
     db.session.expire_all()
     assert db.session.execute(db.select(CheckRecord).filter_by(item_code="G5")).scalar_one().version == 1
+
+
+def test_group_lead_resolves_a_conflict(client, demo, iid):
+    school = demo["inspection"].visits[0].school
+    t = login(client, "inspector2")
+    url = f"/inspections/{iid}/schools/{school.id}/items/Q5"
+    post(client, url, t, client_uuid=u(), verdict="达标", note="常态化使用")
+    post(client, url, t, client_uuid=u(), verdict="存疑", note="只见一节课使用", base_version="1")
+    client.post("/logout", data={"csrf_token": t})
+    t = login(client, "inspector1")
+    post(client, url, t, client_uuid=u(), verdict="不达标", note="设备闲置", base_version="1")  # stale: edited from v1
+    conflict = db.session.execute(db.select(RecordConflict)).scalar_one()
+    assert conflict.overwritten["note"] == "只见一节课使用" and conflict.incoming["note"] == "设备闲置"
+    page = text_of(client.get(f"/inspections/{iid}/conflicts"))
+    assert "只见一节课使用" in page and "设备闲置" in page
+    post(client, f"/inspections/{iid}/conflicts/{conflict.id}", t, resolution="restored")  # inspector1 leads 第一组
+    db.session.expire_all()
+    rec = db.session.execute(db.select(CheckRecord).filter_by(item_code="Q5")).scalar_one()
+    assert rec.verdict == "存疑" and rec.note == "只见一节课使用" and rec.version == 4
+    assert db.session.get(RecordConflict, conflict.id).resolution == "restored"
+    client.post("/logout", data={"csrf_token": t})
+    t = login(client, "inspector2")  # not a lead
+    assert post(client, f"/inspections/{iid}/conflicts/{conflict.id}", t, resolution="kept").status_code == 403

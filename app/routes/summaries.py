@@ -282,3 +282,66 @@ def feedback_problem(iid, pid):
     db.session.commit()
     flash("已保存。", "success")
     return redirect(url_for("summaries.feedback", iid=iid) + f"#fp-{pid}")
+
+
+# ---------------------------------------------------------------- conflicts (two edits from one version)
+
+CONFLICT_MODELS = {"check_record": CheckRecord, "hearing_entry": HearingEntry, "interview": Interview,
+                   "department": Department}
+
+
+def _may_resolve(inspection):
+    return is_team_lead(current_user, inspection) or any(g.lead_user_id == current_user.id for g in inspection.groups)
+
+
+@bp.get("/inspections/<int:iid>/conflicts")
+@roles(*ALL_ROLES)
+def conflicts(iid):
+    from ..models import RecordConflict, User
+
+    inspection = _inspection(iid)
+    rows = db.session.execute(db.select(RecordConflict).filter_by(inspection_id=iid)
+                              .order_by(RecordConflict.resolved_at.is_not(None), RecordConflict.id.desc())).scalars().all()
+    users = {u.id: u.name for u in db.session.scalars(db.select(User))}
+    items = []
+    for c in rows:
+        model = CONFLICT_MODELS.get(c.kind)
+        record = db.session.get(model, c.record_id) if model else None
+        items.append({"c": c, "record": record, "author": users.get(c.author_id, ""),
+                      "overwritten_author": users.get((c.overwritten or {}).get("author_id"), ""),
+                      "resolver": users.get(c.resolved_by_id, "")})
+    return render_template("summaries/conflicts.html", inspection=inspection, items=items,
+                           may_resolve=_may_resolve(inspection) and not inspection.locked)
+
+
+@bp.post("/inspections/<int:iid>/conflicts/<int:cid>")
+@roles(*ALL_ROLES)
+def resolve_conflict(iid, cid):
+    from ..models import RecordConflict
+    from ..models.base import utcnow
+
+    inspection = _inspection(iid)
+    if not _may_resolve(inspection) or inspection.locked:
+        abort(403, description="只有组长可以处理修改冲突。")
+    c = db.session.get(RecordConflict, cid)
+    if c is None or c.inspection_id != iid:
+        abort(404, description="冲突记录不存在。")
+    if c.resolved_at is None:
+        choice = request.form.get("resolution")
+        if choice not in ("kept", "restored"):
+            abort(400)
+        if choice == "restored":
+            record = db.session.get(CONFLICT_MODELS[c.kind], c.record_id)
+            before = {k: getattr(record, k) for k in c.overwritten if k not in ("version", "author_id") and hasattr(record, k)}
+            for k in before:
+                setattr(record, k, c.overwritten[k])
+            record.version += 1
+            audit(current_user, "restore", c.kind, record.id, "处理冲突：恢复被覆盖的版本",
+                  {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in before.items()},
+                  {k: c.overwritten[k] for k in before}, iid)
+        c.resolution = choice
+        c.resolved_at = utcnow()
+        c.resolved_by_id = current_user.id
+        db.session.commit()
+        flash("已处理。", "success")
+    return redirect(url_for("summaries.conflicts", iid=iid))
