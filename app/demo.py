@@ -106,7 +106,11 @@ def build_demo(county_code="510999", seed=2025):
         )
         db.session.add(school)
         schools.append(school)
-    start = date.today()
+    from flask import current_app
+
+    from .timefmt import local_today
+
+    start = local_today(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
     db.session.flush()
     from .school_import import store_rows
 

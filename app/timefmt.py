@@ -20,3 +20,8 @@ def local_time(dt, fmt="%m-%d %H:%M", tz_name=DEFAULT_TZ):
     if not isinstance(dt, datetime):  # a date stays as it is
         return dt.strftime(fmt)
     return to_local(dt, tz_name).strftime(fmt)
+
+
+def local_today(tz_name=DEFAULT_TZ):
+    """Today's date where the inspection happens (not the server's UTC date)."""
+    return datetime.now(ZoneInfo(tz_name)).date()

@@ -21,4 +21,13 @@ def home():
             .order_by(Inspection.id.desc())
         ).scalars().all()
     counties = db.session.execute(db.select(County).order_by(County.code)).scalars().all() if current_user.role != "inspector" else []
-    return render_template("main/home.html", inspections=inspections, visits=my_visits(current_user), counties=counties)
+    from flask import current_app
+
+    from ..timefmt import local_today
+
+    today = local_today(current_app.config["TIMEZONE"])
+    visits = my_visits(current_user)
+    today_visits = [v for v in visits if v.planned_date == today]
+    other_visits = [v for v in visits if v.planned_date != today]
+    return render_template("main/home.html", inspections=inspections, visits=visits, today_visits=today_visits,
+                           other_visits=other_visits, counties=counties)
