@@ -110,6 +110,49 @@ def register_cli(app):
             click.echo(f"提醒：{w.text()}")
 
 
+    @app.cli.command("report")
+    @click.argument("inspection_id", type=int)
+    @click.option("--format", "fmt", type=click.Choice(["docx", "html"]), default="docx")
+    @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+    def report_cmd(inspection_id, fmt, output):
+        """Write the findings report of an inspection (.docx or printable .html)."""
+        from .models import Inspection
+        from .reports.collect import collect_report
+        from .reports.docx_report import build_docx
+        from .reports.html_report import render_html
+        from .storage import make_storage
+
+        inspection = db.session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise click.ClickException(f"检查 {inspection_id} 不存在。")
+        data = collect_report(inspection, storage=make_storage(current_app.config), tz=current_app.config["TIMEZONE"])
+        if fmt == "docx":
+            with open(output, "wb") as f:
+                f.write(build_docx(data))
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(render_html(data))
+        click.echo(f"已生成 {output}（{len(data.problems)} 个问题，{len(data.photos)} 张证据照片）。")
+
+    @app.cli.command("rectification")
+    @click.argument("inspection_id", type=int)
+    @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, writable=True))
+    def rectification_cmd(inspection_id, output):
+        """Write the rectification lists of an inspection (.xlsx, 002's attachments 1 and 2)."""
+        from .models import Inspection
+        from .reports.collect import collect_rectification
+        from .reports.xlsx_lists import build_rectification_xlsx
+        from .timefmt import local_today
+
+        inspection = db.session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise click.ClickException(f"检查 {inspection_id} 不存在。")
+        data = collect_rectification(inspection, local_today(current_app.config["TIMEZONE"]))
+        with open(output, "wb") as f:
+            f.write(build_rectification_xlsx(data))
+        click.echo(f"已生成 {output}（学校 {len(data.schools)} 所，县级问题 {len(data.county_rows)} 个）。")
+
+
 def format_evaluation(ev, warnings=()):
     """A readable Chinese text table of an Evaluation (the CLI's default output)."""
     std = ev.standard
