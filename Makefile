@@ -45,6 +45,7 @@ test: test-deps browser-deps
 bench: test-deps browser-deps
 	$(PY) bench/metrics.py
 	$(PY) bench/photos.py
+	$(PY) bench/report.py
 	$(PY) bench/pages.py
 
 clean:
