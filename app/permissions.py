@@ -113,3 +113,11 @@ def inspection_or_404(iid):
     inspection = db.get_or_404(Inspection, iid, description="检查不存在。")
     require_view(inspection)
     return inspection
+
+
+def record_in(model, record_id, inspection, missing="记录不存在。"):
+    """A row of `model` that belongs to `inspection` (404 in Chinese otherwise)."""
+    row = db.session.get(model, record_id) if record_id is not None else None
+    if row is None or row.inspection_id != inspection.id:
+        abort(404, description=missing)
+    return row

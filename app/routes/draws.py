@@ -7,7 +7,7 @@ from .. import draws as drawing
 from ..extensions import db
 from ..models import Draw, School, Visit
 from ..operations import audit
-from ..permissions import ALL_ROLES, is_team_lead, require_capture, roles
+from ..permissions import ALL_ROLES, is_team_lead, record_in, require_capture, roles
 from ..permissions import inspection_or_404 as _inspection
 
 bp = Blueprint("draws", __name__)
@@ -90,10 +90,9 @@ def make(iid, kind):
 
 
 def _draw(iid, draw_id):
-    record = db.session.get(Draw, draw_id)
-    if record is None or record.inspection_id != iid:
-        abort(404, description="抽签记录不存在。")
-    return record
+    from ..models import Inspection
+
+    return record_in(Draw, draw_id, db.session.get(Inspection, iid), "抽签记录不存在。")
 
 
 def _selected_rows(record):

@@ -11,7 +11,7 @@ from ..models.records import ARCHIVE_VERDICTS, VERDICTS
 from ..operations import (
     OperationError, audit, choice_field, new_uuid, save_check_record, save_versioned, text_field,
 )
-from ..permissions import ALL_ROLES, inspection_or_404, require_capture, roles
+from ..permissions import ALL_ROLES, inspection_or_404, record_in, require_capture, roles
 from ..procedure import ensure_departments
 from ..standards import interview_questions
 from .photos import photo_ids
@@ -93,11 +93,7 @@ def _hearing_values(form, inspection):
 def hearing_entry(iid, entry_id):
     inspection = _inspection(iid)
     require_capture(inspection)
-    entry = None
-    if entry_id is not None:
-        entry = db.session.get(HearingEntry, entry_id)
-        if entry is None or entry.inspection_id != iid:
-            abort(404, description="问答记录不存在。")
+    entry = record_in(HearingEntry, entry_id, inspection, "问答记录不存在。") if entry_id is not None else None
     hearing = db.session.execute(db.select(Hearing).filter_by(inspection_id=iid)).scalar()
     try:
         values = _hearing_values(request.form, inspection)
@@ -281,10 +277,7 @@ def add_department(iid):
 
 
 def _department(iid, dep_id):
-    dep = db.session.get(Department, dep_id)
-    if dep is None or dep.inspection_id != iid:
-        abort(404, description="部门不存在。")
-    return dep
+    return record_in(Department, dep_id, db.session.get(Inspection, iid), "部门不存在。")
 
 
 @bp.get("/inspections/<int:iid>/departments/<int:dep_id>")
@@ -374,9 +367,7 @@ def new_interview(iid):
 @roles(*ALL_ROLES)
 def interview(iid, interview_id):
     inspection = _inspection(iid)
-    row = db.session.get(Interview, interview_id)
-    if row is None or row.inspection_id != iid:
-        abort(404, description="访谈记录不存在。")
+    row = record_in(Interview, interview_id, inspection, "访谈记录不存在。")
     qs = interview_questions()
     return render_template("procedure/interview_form.html", inspection=inspection, interview=row,
                            kind=row.interviewee_type, questions=qs["types"].get(row.interviewee_type, []),
@@ -391,11 +382,7 @@ def interview(iid, interview_id):
 def save_interview(iid, interview_id):
     inspection = _inspection(iid)
     require_capture(inspection)
-    row = None
-    if interview_id is not None:
-        row = db.session.get(Interview, interview_id)
-        if row is None or row.inspection_id != iid:
-            abort(404, description="访谈记录不存在。")
+    row = record_in(Interview, interview_id, inspection, "访谈记录不存在。") if interview_id is not None else None
     qs = interview_questions()
     form = request.form
     try:

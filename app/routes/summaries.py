@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import CheckRecord, Department, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
 from ..operations import OperationError, audit
-from ..permissions import ALL_ROLES, is_team_lead, roles
+from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
 from ..procedure import (
     feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
@@ -18,10 +18,7 @@ bp = Blueprint("summaries", __name__)
 
 
 def _group(inspection, group_id):
-    group = db.session.get(Group, group_id)
-    if group is None or group.inspection_id != inspection.id:
-        abort(404, description="小组不存在。")
-    return group
+    return record_in(Group, group_id, inspection, "小组不存在。")
 
 
 def _require_group_lead(inspection, group):
