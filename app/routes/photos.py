@@ -234,4 +234,9 @@ def photo_box(inspection, subject_type, subject_id, item_code, ids):
     fields = {"subject_type": subject_type, "subject_id": subject_id}
     if item_code:
         fields["item_code"] = item_code
-    return {"url": url_for("photos.upload", iid=inspection.id), "fields": fields, "ids": ids.get(item_code, [])}
+    from flask import g
+
+    urls = g.setdefault("photo_upload_urls", {})  # one url_for per page, not one per item
+    if inspection.id not in urls:
+        urls[inspection.id] = url_for("photos.upload", iid=inspection.id)
+    return {"url": urls[inspection.id], "fields": fields, "ids": ids.get(item_code, [])}
