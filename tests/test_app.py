@@ -94,3 +94,14 @@ def test_times_are_shown_in_china_time():
 
     assert local_time(datetime(2026, 11, 22, 16, 30)) == "11-23 00:30"
     assert local_time(None) == ""
+
+
+def test_service_worker_from_the_root_versioned_by_its_files(client):
+    resp = client.get("/sw.js")
+    assert resp.status_code == 200 and resp.mimetype == "application/javascript"
+    assert resp.headers["Service-Worker-Allowed"] == "/" and resp.headers["Cache-Control"] == "no-cache"
+    import re
+
+    version = re.search(r'var VERSION = "([0-9a-f]{12})";', resp.get_data(as_text=True))
+    assert version and version.group(1) != "dev"
+    assert client.get("/offline").status_code == 200 and "当前没有网络" in client.get("/offline").get_data(as_text=True)

@@ -32,10 +32,26 @@ csrf.exempt(healthz)
 @bp.get("/sw.js")
 @public
 def service_worker():
-    """The service worker, from the site root so that its scope covers every page."""
-    from flask import current_app, send_from_directory
+    """The service worker, from the site root so that its scope covers every page. Its VERSION
+    is a hash of the static files, so any change to them installs a new worker with a fresh
+    static cache (queued submissions live in IndexedDB and are not touched)."""
+    import hashlib
+    import os
+    import re
 
-    resp = send_from_directory(current_app.static_folder, "sw.js", mimetype="application/javascript", max_age=0)
+    from flask import Response, current_app
+
+    ext = current_app.extensions
+    if "ddt_sw" not in ext:
+        static = current_app.static_folder
+        digest = hashlib.sha256()
+        for rel in ("sw.js", "css/app.css", "js/outbox.js", "js/photo.js", "vendor/htmx-2.0.11.min.js"):
+            with open(os.path.join(static, rel), "rb") as f:
+                digest.update(f.read())
+        with open(os.path.join(static, "sw.js"), encoding="utf-8") as f:
+            source = f.read()
+        ext["ddt_sw"] = re.sub(r'var VERSION = "[^"]*";', f'var VERSION = "{digest.hexdigest()[:12]}";', source, count=1)
+    resp = Response(ext["ddt_sw"], mimetype="application/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     resp.headers["Cache-Control"] = "no-cache"
     return resp

@@ -1,14 +1,14 @@
 /* 督导通 service worker — served from the site root (/sw.js) so its scope covers every page.
  *
- * - Static files (css, js, htmx) are precached per VERSION; a new version replaces only the
- *   static cache. Queued submissions live in IndexedDB (static/js/outbox.js), which this worker
+ * - Static files (css, js, htmx) are precached per VERSION (a hash of them, put in by the /sw.js
+ *   route): changing any of them makes a new worker with a new static cache; the old one goes. Queued submissions live in IndexedDB (static/js/outbox.js), which this worker
  *   never touches, so an update cannot discard them.
  * - Pages: network first; a page that loaded is kept in the "ddt-pages" cache and shown when
  *   there is no signal. The home page asks the worker to fetch the inspector's assigned schools'
  *   checklists ahead of time (message {type: "precache", urls}). Logging out clears that cache.
  * - POST requests are never intercepted: the outbox owns them.
  */
-var VERSION = "2026-11-22.1";
+var VERSION = "dev";  // replaced by /sw.js with a hash of the static files
 var STATIC = "ddt-static-" + VERSION;
 var PAGES = "ddt-pages";
 var PRECACHE = [

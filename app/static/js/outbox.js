@@ -211,9 +211,8 @@
 
   function errorText(res) {
     try { return JSON.parse(res.text).error; } catch (e) { /* HTML */ }
-    var div = document.createElement("div");
-    div.innerHTML = res.text || "";
-    var alert = div.querySelector("[role=alert], .flash-error, main p");
+    var doc = new DOMParser().parseFromString(res.text || "", "text/html");  // inert: nothing in it runs
+    var alert = doc.querySelector("[role=alert], .flash-error, main p");
     return (alert ? alert.textContent : "服务器拒绝（" + res.status + "）").trim().slice(0, 200);
   }
 
