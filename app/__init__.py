@@ -36,10 +36,16 @@ def create_app(config_name=None, **overrides):
     from . import models  # noqa: F401  (registers the tables)
     from .models.people import User
 
+    from sqlalchemy import bindparam
+
+    user_stmt = db.select(User).where(User.id == bindparam("id"), User.active.is_(True))  # built once
+
     @login_manager.user_loader
     def load_user(user_id):
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+        try:
+            return db.session.execute(user_stmt, {"id": int(user_id)}).scalar()
+        except ValueError:
+            return None
 
     from .routes import register_blueprints
 

@@ -2,6 +2,8 @@
 
 Persistence only: the checks live in school_data.py, the computation in metrics.py. Used by the
 import-schools CLI and the office pages alike (one way to store)."""
+from functools import lru_cache
+
 from .extensions import db
 from .models import DataImport, School, SchoolSectionData
 from .models.base import utcnow
@@ -128,13 +130,17 @@ def school_frame(school_id, up_to_year=None):
     return frame_from_rows(rows), year
 
 
+@lru_cache(maxsize=None)
+def _stamp_stmt():
+    from sqlalchemy import bindparam
+
+    return (db.select(SchoolSectionData.year, db.func.max(SchoolSectionData.updated_at), db.func.count())
+            .where(SchoolSectionData.school_id == bindparam("sid"), SchoolSectionData.year <= bindparam("year"))
+            .group_by(SchoolSectionData.year).order_by(SchoolSectionData.year.desc()).limit(1))
+
+
 def data_stamp(school_id, up_to_year=None):
     """(year, last update, row count) of a school's latest data year ≤ up_to_year, or None: a
-    key that changes whenever that data does."""
-    q = (db.select(SchoolSectionData.year, db.func.max(SchoolSectionData.updated_at), db.func.count())
-         .where(SchoolSectionData.school_id == school_id).group_by(SchoolSectionData.year)
-         .order_by(SchoolSectionData.year.desc()).limit(1))
-    if up_to_year:
-        q = q.where(SchoolSectionData.year <= up_to_year)
-    row = db.session.execute(q).first()
+    key that changes whenever that data does (the checklist page asks this on every view)."""
+    row = db.session.execute(_stamp_stmt(), {"sid": school_id, "year": up_to_year or 9999}).first()
     return tuple(row) if row else None

@@ -1,7 +1,12 @@
 """The school checklist an inspector works on a phone (分组检查学校)."""
+import re
+from collections import OrderedDict
 from functools import lru_cache
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import bindparam
 from flask_login import current_user
 
 from ..extensions import db
@@ -44,27 +49,35 @@ def _visit(inspection, school):
     ).scalar()
 
 
+# The checklist is the hottest page: its statements are built once per process (building a
+# SQLAlchemy statement costs more than running it on SQLite) and run with bound parameters.
+@lru_cache(maxsize=None)
+def _records_stmt():
+    return (db.select(CheckRecord).options(db.joinedload(CheckRecord.author))
+            .where(CheckRecord.inspection_id == bindparam("iid"), CheckRecord.subject_type == "school",
+                   CheckRecord.subject_id == bindparam("sid")))
+
+
 def school_records(inspection, school):
-    rows = db.session.execute(
-        db.select(CheckRecord)
-        .options(db.joinedload(CheckRecord.author))
-        .filter_by(inspection_id=inspection.id, subject_type="school", subject_id=school.id)
-    ).scalars().all()
+    rows = db.session.execute(_records_stmt(), {"iid": inspection.id, "sid": school.id}).scalars().all()
     return {r.item_code: r for r in rows}
+
+
+@lru_cache(maxsize=None)
+def _page_stmt():
+    return (db.select(Inspection, School, InspectionMember.role, Visit)
+            .join(School, (School.id == bindparam("sid")) & (School.county_id == Inspection.county_id))
+            .outerjoin(InspectionMember, (InspectionMember.inspection_id == Inspection.id)
+                       & (InspectionMember.user_id == bindparam("uid")))
+            .outerjoin(Visit, (Visit.inspection_id == Inspection.id) & (Visit.school_id == School.id))
+            .options(db.joinedload(Inspection.county), db.joinedload(Visit.group))
+            .where(Inspection.id == bindparam("iid")))
 
 
 def _load_page(iid, school_id):
     """Inspection, school, the user's membership role and the visit in one query (the
     checklist is the hottest page: its query count must not grow with anything)."""
-    row = db.session.execute(
-        db.select(Inspection, School, InspectionMember.role, Visit)
-        .join(School, (School.id == school_id) & (School.county_id == Inspection.county_id))
-        .outerjoin(InspectionMember, (InspectionMember.inspection_id == Inspection.id)
-                   & (InspectionMember.user_id == current_user.id))
-        .outerjoin(Visit, (Visit.inspection_id == Inspection.id) & (Visit.school_id == School.id))
-        .options(db.joinedload(Inspection.county), db.joinedload(Visit.group))
-        .where(Inspection.id == iid)
-    ).first()
+    row = db.session.execute(_page_stmt(), {"sid": school_id, "uid": current_user.id, "iid": iid}).first()
     if row is None:
         _load(iid, school_id)  # says which of the two is missing
         abort(404)
@@ -81,12 +94,38 @@ def school(iid, school_id):
     standard = inspection.standard
     records = school_records(inspection, school)
     context = school_context(inspection, school)
+    photos = photo_ids(inspection.id, "school", school.id)
     return render_template(
-        "checklist/school.html", inspection=inspection, school=school, standard=standard,
-        groups=standard.checklist_groups(), records=records, visit=visit,
-        new_uuid=new_uuid, context=context, post_base=item_url(inspection, school, ""),
-        photos=photo_ids(inspection.id, "school", school.id),
+        "checklist/school.html", inspection=inspection, school=school, standard=standard, records=records,
+        visit=visit, photos=photos, items_html=items_html(inspection, school, standard, records, context, photos),
     )
+
+
+CSRF_MARK, UUID_MARK = "@@csrf@@", "@@uuid@@"
+_items_cache = OrderedDict()  # rendered item lists, per process; keyed by everything they show
+
+
+def items_html(inspection, school, standard, records, context, photos):
+    """The item list of a checklist page. Rendering 18–36 forms is most of the page's cost, and
+    it changes only when the records, photos or reported figures do: the HTML is rendered once
+    per such state, with placeholders for the session's CSRF token and each form's fresh UUID."""
+    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"],
+           tuple(sorted((c, r.version, r.updated_at, r.author_id) for c, r in records.items())),
+           tuple(sorted((k or "", tuple(v)) for k, v in photos.items())),
+           tuple(sorted((k, tuple(v)) for k, v in context.items())))
+    html = _items_cache.get(key)
+    if html is None:
+        html = render_template(
+            "checklist/_items.html", inspection=inspection, school=school, groups=standard.checklist_groups(),
+            records=records, context=context, photos=photos, post_base=item_url(inspection, school, ""),
+            csrf=CSRF_MARK, new_uuid=lambda: UUID_MARK, locked=inspection.locked)
+        _items_cache[key] = html
+        if len(_items_cache) > 512:
+            _items_cache.popitem(last=False)
+    else:
+        _items_cache.move_to_end(key)
+    html = html.replace(CSRF_MARK, generate_csrf())
+    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html))
 
 
 def item_url(inspection, school, item_code):

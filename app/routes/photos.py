@@ -2,9 +2,11 @@
 deletion by the author and marking as evidence. The image work is app.photos; storage is
 app.storage (local folder or an S3-compatible bucket)."""
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 
 from ..extensions import db
 from ..models import CheckRecord, Department, HearingEntry, Interview, Photo, School
@@ -218,13 +220,17 @@ def change(photo_id, action):
     return redirect(back)
 
 
+@lru_cache(maxsize=None)
+def _photo_ids_stmt():
+    return (db.select(Photo.id, Photo.item_code).where(
+        Photo.inspection_id == bindparam("iid"), Photo.subject_type == bindparam("st"),
+        Photo.subject_id == bindparam("sid"), Photo.deleted_at.is_(None)).order_by(Photo.id))
+
+
 def photo_ids(inspection_id, subject_type, subject_id):
     """{item_code or None: [photo ids]} of one subject, for the photo widgets of a page."""
     out = {}
-    for pid, code in db.session.execute(
-        db.select(Photo.id, Photo.item_code).filter(
-            Photo.inspection_id == inspection_id, Photo.subject_type == subject_type, Photo.subject_id == subject_id,
-            Photo.deleted_at.is_(None)).order_by(Photo.id)):
+    for pid, code in db.session.execute(_photo_ids_stmt(), {"iid": inspection_id, "st": subject_type, "sid": subject_id}):
         out.setdefault(code, []).append(pid)
     return out
 
