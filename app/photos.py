@@ -1,6 +1,7 @@
 """The server's photo pipeline (Pillow). No Flask here.
 
-Judged by content, never by file name: only JPEG, PNG and WebP are accepted. The size in bytes
+Judged by content, never by file name: only JPEG, PNG, WebP and HEIC/HEIF (iPhones; through
+pillow-heif) are accepted. The size in bytes
 and in pixels is capped before any pixel is decoded (decompression bombs); a truncated file is
 refused. The image is turned upright (EXIF orientation), every piece of metadata is dropped
 (EXIF, GPS, ICC, XMP, comments) by re-encoding only the pixels, an optional watermark (school,
@@ -16,8 +17,16 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFile, ImageFont, ImageOps
 
+try:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF = ["HEIF"]
+except ImportError:  # without pillow-heif, HEIC photos are refused like any other unknown format
+    HEIF = []
+
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-ACCEPTED = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+ACCEPTED = ["JPEG", "PNG", "WEBP"] + HEIF
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
@@ -59,11 +68,11 @@ def _open_checked(raw, max_bytes, max_pixels):
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            img = Image.open(io.BytesIO(raw), formats=list(ACCEPTED))
+            img = Image.open(io.BytesIO(raw), formats=ACCEPTED)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise PhotoError("图片像素过大（可能是恶意文件），已拒绝。") from None
         except Exception:
-            raise PhotoError("不是可识别的图片（仅支持 JPEG、PNG、WebP）。") from None
+            raise PhotoError("不是可识别的图片（仅支持 JPEG、PNG、WebP、HEIC）。") from None
     w, h = img.size
     if w * h > max_pixels:
         raise PhotoError(f"图片像素过大（{w}×{h}），上限 {max_pixels // 1_000_000} 百万像素。")
@@ -112,7 +121,7 @@ def process_photo(raw, *, max_bytes, max_pixels=40_000_000, long_edge=2560, thum
     """Verify and clean one photo; returns a ProcessedPhoto or raises PhotoError (Chinese)."""
     img = _open_checked(raw, max_bytes, max_pixels)
     fmt = img.format
-    taken = _taken_at(img) if fmt in ("JPEG", "WEBP") else None
+    taken = _taken_at(img) if fmt in ("JPEG", "WEBP", "HEIF") else None
     try:
         if fmt == "JPEG" and max(img.size) > long_edge * 2:
             img.draft("RGB", (img.width // 2, img.height // 2))  # decode at reduced size: faster, less memory

@@ -112,3 +112,12 @@ def test_same_bytes_same_hash_and_local_storage(tmp_path):
         store.get(key)
     with pytest.raises(RuntimeError, match="boto3"):
         make_storage({"PHOTO_STORAGE": "s3", "S3_BUCKET": "b", "UPLOAD_DIR": str(tmp_path)})
+
+
+def test_heic_from_an_iphone_is_accepted():
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 900), (200, 60, 40)).save(buf, "HEIF", quality=80)
+    assert buf.getvalue()[4:12] == b"ftypheic"
+    out = process_photo(buf.getvalue(), max_bytes=12 * MB)
+    assert out.original_format == "HEIF" and Image.open(io.BytesIO(out.data)).format == "JPEG"
+    assert (out.width, out.height) == (1200, 900)

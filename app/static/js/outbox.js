@@ -359,6 +359,8 @@
             tile.innerHTML = "<span>压缩中</span><progress max='1' value='0'></progress>";
             thumbs.appendChild(tile);
             var compress = window.DDT.compressImage ? window.DDT.compressImage(file, { longEdge: 1600, quality: 0.8 }) : Promise.resolve(file);
+            // a format this browser cannot draw (e.g. HEIC outside Safari) goes as it is: the server converts it
+            compress = compress.catch(function () { return file; });
             return compress.then(function (blob) {
               var f = [["client_uuid", uuid()], ["taken_at", meta.taken_at || new Date().toISOString()]];
               if (meta.lat != null) { f.push(["lat", String(meta.lat)], ["lng", String(meta.lng)], ["accuracy", String(meta.accuracy || "")]); }
