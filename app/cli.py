@@ -35,10 +35,13 @@ def register_cli(app):
         if if_empty and db.session.execute(db.select(User.id)).first():
             click.echo("数据库已有数据，跳过示范数据。")
             return
+        from .demo import add_demo_activity
+
         try:
             result = build_demo()
         except RuntimeError as e:
             raise click.ClickException(str(e))
+        add_demo_activity(result)
         base = current_app.config.get("PUBLIC_BASE_URL") or "http://<本机地址>:5000"
         click.echo(f"已创建示范县「{result['county'].name}」（{result['county'].code}）："
                    f"{len(result['schools'])} 所学校，检查「{result['inspection'].title}」（编号 {result['inspection'].id}）。")

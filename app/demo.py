@@ -146,3 +146,61 @@ def build_demo(county_code="510999", seed=2025):
                              planned_date=start + timedelta(days=i // 5)))
     db.session.commit()
     return {"county": county, "inspection": inspection, "schools": schools, "users": users}
+
+
+def add_demo_activity(result):
+    """Some fieldwork in the demo inspection so that every page has something to show: a draw, a
+    hearing, archive answers, two schools partly checked, department checks and interviews.
+    (Tests use build_demo() alone, so they start from an empty inspection.)"""
+    from . import draws as drawing
+    from .models import Department, Draw, Hearing, HearingEntry, Interview
+    from .models.base import utcnow
+    from .operations import new_uuid, save_check_record, save_versioned
+    from .procedure import ensure_departments
+    from .routes.draws import school_population
+
+    inspection, users = result["inspection"], result["users"]
+    lead, i1, i3 = users["lead"], users["inspector1"], users["inspector3"]
+    population = school_population(inspection)
+    seed = drawing.new_seed()
+    rule = drawing.normalize_school_rule({"count": 10})
+    db.session.add(Draw(inspection_id=inspection.id, kind="schools", title="抽取检查学校（示范）", population=population,
+                        rule=rule, seed=seed, result=drawing.run("schools", population, rule, seed),
+                        algorithm=drawing.ALGORITHM, drawn_by_id=lead.id))
+    hearing = Hearing(inspection_id=inspection.id, reporter="县长 王某某", held_at=utcnow(), author_id=lead.id,
+                      summary="全县义务教育优质均衡发展推进情况汇报。")
+    db.session.add(hearing)
+    db.session.commit()
+    for q, who, a, j in (("全县大班额何时全部消除？", "李组长", "计划明年秋季新建两所学校后消除。", "一般"),
+                         ("教师交流轮岗比例是否达到10%？", "张督学", "2025年交流比例12%，骨干教师占23%。", "好"),
+                         ("小规模学校公用经费如何保障？", "刘督学", "按100人核定，已足额拨付。", "较好")):
+        save_versioned(kind="hearing_entry", model=HearingEntry, inspection=inspection, user=lead, client_uuid=new_uuid(),
+                       values={"question": q, "asked_by": who, "answer": a, "judgement": j, "indicator_code": None, "note": ""},
+                       create={"hearing_id": hearing.id}, label=q)
+    county_id = inspection.county_id
+    for code, verdict, note in (("CA-G1", "齐全", ""), ("CA-G9", "不全", "缺2024年培训学时统计"), ("CA-G11", "齐全", "")):
+        item = inspection.standard.archive_items[code]
+        save_check_record(inspection=inspection, user=i1, client_uuid=new_uuid(), subject_type="archive_county",
+                          subject_id=county_id, item_code=code, indicator_code=item["indicator"], verdict=verdict,
+                          note=note, verdicts=["齐全", "不全", "缺失"])
+    for visit, user, answers in (
+        (inspection.visits[0], i1, (("R5", "存疑", "3200", "实测运动场约3200㎡，少于填报面积"), ("G5", "不达标", "52", "六年级一班52人"),
+                                    ("Q7", "达标", "", ""))),
+        (inspection.visits[1], i3, (("G3.1", "达标", "1 / 98", ""), ("Q8", "存疑", "", "学生反映作业较多"))),
+    ):
+        for code, verdict, value, note in answers:
+            item = inspection.standard.checklist_by_code[code]
+            save_check_record(inspection=inspection, user=user, client_uuid=new_uuid(), subject_type="school",
+                              subject_id=visit.school_id, item_code=code, indicator_code=item["indicator"],
+                              verdict=verdict, observed_value=value, note=note, school_id=visit.school_id, visit=visit)
+    ensure_departments(inspection)
+    for name, verdict, docs in (("财政", "达标", "县财政局关于义务教育经费保障的文件"), ("教育", "存疑", "教师交流轮岗名单（2025）")):
+        dep = db.session.execute(db.select(Department).filter_by(inspection_id=inspection.id, name=name)).scalar_one()
+        save_versioned(kind="department", model=Department, inspection=inspection, user=i3, client_uuid=new_uuid(),
+                       record=dep, values={"documents_seen": docs, "verdict": verdict, "note": ""}, label=name)
+    g1 = inspection.groups[0].id
+    for kind, who, sat, note in (("教师", "三年级语文教师", "满意", ""), ("家长", "五年级学生家长", "基本满意", "希望延长课后服务"),
+                                 ("学生", "六年级1班 12号", "满意", ""), ("家长", "四年级学生家长", "不满意", "放学时段校门口交通拥堵")):
+        save_versioned(kind="interview", model=Interview, inspection=inspection, user=i1, client_uuid=new_uuid(),
+                       values={"interviewee_type": kind, "interviewee": who, "school_id": inspection.visits[0].school_id,
+                               "answers": {}, "satisfaction": sat, "note": note}, create={"group_id": g1}, label=kind)
