@@ -32,6 +32,7 @@ def url_args(demo):
         "kind": "schools",
         "photo_id": 1,
         "cid": 1,
+        "problem_id": 1,
     }
 
 

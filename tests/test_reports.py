@@ -175,3 +175,23 @@ def test_only_team_lead_fills_measures(client, demo):
     assert resp.status_code == 403
     page = text_of(client.get(f"/inspections/{demo['inspection'].id}/rectification"))
     assert "针对问题1制定措施" in page or "整改提升措施" in page
+
+
+def test_rectification_items_are_closed_with_evidence(client, demo):
+    from app.models import AuditEntry, RectificationItem
+
+    s = scenario.run(client, demo)
+    iid = demo["inspection"].id
+    p = s["feedback"].problems[0]
+    resp = client.post(f"/inspections/{iid}/rectification/{p.id}/close", data={"csrf_token": s["token"], "evidence": ""})
+    assert "销号需要填写整改完成的佐证" in text_of(client.get(resp.headers["Location"]))
+    client.post(f"/inspections/{iid}/rectification/{p.id}/close", data={"csrf_token": s["token"], "evidence": "新建教室已投入使用"})
+    item = db.session.execute(db.select(RectificationItem).filter_by(problem_id=p.id)).scalar_one()
+    assert item.status == "closed" and item.closing_evidence == "新建教室已投入使用"
+    page = text_of(client.get(f"/inspections/{iid}/rectification"))
+    assert f"已销号 1 / {len(s['feedback'].problems)} 项" in page
+    client.post(f"/inspections/{iid}/rectification/{p.id}/reopen", data={"csrf_token": s["token"]})
+    db.session.expire_all()
+    assert db.session.get(RectificationItem, item.id).status == "open"
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.entity == "rectification",
+                                                                         AuditEntry.action.in_(("close", "reopen")))) == 2

@@ -78,7 +78,8 @@ def rectification(iid):
     items = {r.problem_id: r for r in db.session.scalars(db.select(RectificationItem).where(
         RectificationItem.problem_id.in_([p.id for p in problems])))}
     return render_template("reports/rectification.html", inspection=inspection, problems=problems, items=items,
-                           can_edit=is_team_lead(current_user, inspection))
+                           can_edit=is_team_lead(current_user, inspection),
+                           can_close=current_user.role == "admin" or is_team_lead(current_user, inspection))
 
 
 @bp.post("/inspections/<int:iid>/rectification")
@@ -217,3 +218,39 @@ def photos_zip(iid):
     spool.seek(0)
     return send_file(spool, mimetype="application/zip", as_attachment=True,
                      download_name=f"{inspection.county.name}照片.zip")
+
+
+@bp.post("/inspections/<int:iid>/rectification/<int:problem_id>/<action>")
+@roles("admin", "lead")
+def close_item(iid, problem_id, action):
+    """销号: an item is closed with the evidence of its rectification (or opened again)."""
+    from ..models import FeedbackProblem
+    from ..models.base import utcnow
+
+    inspection = inspection_or_404(iid)
+    if not (current_user.role == "admin" or is_team_lead(current_user, inspection)):
+        abort(403, description="只有督导办或检查组组长可以销号。")
+    problem = db.session.get(FeedbackProblem, problem_id)
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar()
+    if problem is None or fb is None or problem.feedback_id != fb.id:
+        abort(404, description="问题不存在。")
+    item = problem.rectification or RectificationItem(problem_id=problem.id)
+    db.session.add(item)
+    if action == "close":
+        evidence = (request.form.get("evidence") or "").strip()
+        if not evidence:
+            flash("销号需要填写整改完成的佐证（文件、照片或现场核查情况）。", "error")
+            return redirect(url_for("reports.rectification", iid=iid) + f"#rp-{problem.id}")
+        item.status, item.closed_at, item.closed_by_id, item.closing_evidence = "closed", utcnow(), current_user.id, evidence[:2000]
+        audit(current_user, "close", "rectification", problem.id, f"销号：{problem.text[:60]}", {"status": "open"},
+              {"status": "closed", "evidence": item.closing_evidence}, iid)
+        flash("已销号。", "success")
+    elif action == "reopen":
+        audit(current_user, "reopen", "rectification", problem.id, f"撤销销号：{problem.text[:60]}",
+              {"status": item.status, "evidence": item.closing_evidence}, {"status": "open"}, iid)
+        item.status, item.closed_at, item.closed_by_id = "open", None, None
+        flash("已撤销销号。", "success")
+    else:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("reports.rectification", iid=iid) + f"#rp-{problem.id}")
