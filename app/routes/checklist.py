@@ -92,29 +92,51 @@ def _load_page(iid, school_id):
 def school(iid, school_id):
     inspection, school, visit = _load_page(iid, school_id)
     standard = inspection.standard
-    records = school_records(inspection, school)
-    context = school_context(inspection, school)
-    photos = photo_ids(inspection.id, "school", school.id)
-    return render_template(
-        "checklist/school.html", inspection=inspection, school=school, standard=standard, records=records,
-        visit=visit, photos=photos, items_html=items_html(inspection, school, standard, records, context, photos),
-    )
+    html, answered = items_html(inspection, school, standard)
+    return render_template("checklist/school.html", inspection=inspection, school=school, standard=standard,
+                           visit=visit, answered=answered, items_html=html)
 
 
 CSRF_MARK, UUID_MARK = "@@csrf@@", "@@uuid@@"
 _items_cache = OrderedDict()  # rendered item lists, per process; keyed by everything they show
 
 
-def items_html(inspection, school, standard, records, context, photos):
-    """The item list of a checklist page. Rendering 18–36 forms is most of the page's cost, and
-    it changes only when the records, photos or reported figures do: the HTML is rendered once
-    per such state, with placeholders for the session's CSRF token and each form's fresh UUID."""
-    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"],
-           tuple(sorted((c, r.version, r.updated_at, r.author_id) for c, r in records.items())),
-           tuple(sorted((k or "", tuple(v)) for k, v in photos.items())),
-           tuple(sorted((k, tuple(v)) for k, v in context.items())))
+@lru_cache(maxsize=None)
+def _state_stmt():
+    """One row that changes whenever anything the item list shows changes: the school's answers
+    (count, last change, sum of versions) and photos (count, sum of ids)."""
+    from sqlalchemy import func, select
+
+    from ..models import Photo
+
+    rec = (CheckRecord.inspection_id == bindparam("iid"), CheckRecord.subject_type == "school",
+           CheckRecord.subject_id == bindparam("sid"))
+    pho = (Photo.inspection_id == bindparam("iid"), Photo.subject_type == "school", Photo.subject_id == bindparam("sid"),
+           Photo.deleted_at.is_(None))
+    return select(
+        select(func.count(CheckRecord.id)).where(*rec).scalar_subquery(),
+        select(func.max(CheckRecord.updated_at)).where(*rec).scalar_subquery(),
+        select(func.coalesce(func.sum(CheckRecord.version), 0)).where(*rec).scalar_subquery(),
+        select(func.count(Photo.id)).where(*pho).scalar_subquery(),
+        select(func.coalesce(func.sum(Photo.id), 0)).where(*pho).scalar_subquery(),
+    )
+
+
+def items_html(inspection, school, standard):
+    """The item list of a checklist page and the number answered. Rendering 18–36 forms is most
+    of the page's cost, and it changes only when the answers, photos or reported figures do: the
+    HTML is rendered once per such state (one cheap query tells the state), with placeholders
+    for the session's CSRF token and each form's fresh UUID."""
+    from ..school_import import data_stamp
+
+    state = tuple(db.session.execute(_state_stmt(), {"iid": inspection.id, "sid": school.id}).one())
+    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state,
+           data_stamp(school.id, inspection.year))
     html = _items_cache.get(key)
     if html is None:
+        records = school_records(inspection, school)
+        context = school_context(inspection, school)
+        photos = photo_ids(inspection.id, "school", school.id)
         html = render_template(
             "checklist/_items.html", inspection=inspection, school=school, groups=standard.checklist_groups(),
             records=records, context=context, photos=photos, post_base=item_url(inspection, school, ""),
@@ -125,7 +147,7 @@ def items_html(inspection, school, standard, records, context, photos):
     else:
         _items_cache.move_to_end(key)
     html = html.replace(CSRF_MARK, generate_csrf())
-    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html))
+    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0]
 
 
 def item_url(inspection, school, item_code):
