@@ -132,3 +132,113 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
     page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=20000)
     with app.app_context():
         assert db.session.execute(db.select(CheckRecord).filter_by(item_code="Q7")).scalar_one().verdict == "存疑"
+
+
+def _answer(page, code, verdict, note):
+    item = page.locator(f"#item-{code}")
+    item.locator(f"label.verdict:has(span:text-is('{verdict}'))").click()
+    item.locator("textarea[name=note]").fill(note)
+    item.locator("button[type=submit]").click()
+
+
+def _open_checklist_for_offline(page, base, iid, school):
+    login_page(page, base, "inspector1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("caches.match(location.href).then(r => !!r)")
+
+
+def test_three_answers_and_two_photos_offline_then_five_arrive(app, demo, live_server, phone, page, tmp_path):
+    """The issue's scenario: offline, three answers and two photos → 待同步 5; reload offline →
+    still 5; online → 0, and exactly three answers and two photos stored."""
+    base = live_server.url
+    iid = demo["inspection"].id
+    school = demo["inspection"].visits[0].school
+    _open_checklist_for_offline(page, base, iid, school)
+    phone.set_offline(True)
+    _answer(page, "G5", "不达标", "五年级二班58人")
+    wait_badge(page, "待同步 1")
+    _answer(page, "Q7", "存疑", "音乐课被占用")
+    wait_badge(page, "待同步 2")
+    _answer(page, "Q8", "达标", "")
+    wait_badge(page, "待同步 3")
+    shots = []
+    for n in range(2):
+        path = tmp_path / f"p{n}.jpg"
+        path.write_bytes(noisy_jpeg(1800 + n * 100, 1200))
+        shots.append(str(path))
+    page.locator("#item-R5 input[type=file]").set_input_files(shots)  # two at once
+    wait_badge(page, "待同步 5")
+    page.reload()  # still offline: the checklist opens and the queue is still there
+    page.wait_for_selector(f"h1:has-text('{school.name}')")
+    wait_badge(page, "待同步 5")
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=30000)
+    with app.app_context():
+        answers = db.session.execute(db.select(CheckRecord.item_code, CheckRecord.verdict)).all()
+        assert sorted(answers) == [("G5", "不达标"), ("Q7", "存疑"), ("Q8", "达标")]
+        assert db.session.scalar(db.select(db.func.count(Photo.id))) == 2
+
+
+def test_double_tap_saves_once(app, demo, live_server, page):
+    base = live_server.url
+    iid = demo["inspection"].id
+    school = demo["inspection"].visits[0].school
+    login_page(page, base, "inspector1")
+    page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
+    item = page.locator("#item-G12")
+    item.locator("label.verdict:has(span:text-is('达标'))").click()
+    item.locator("button[type=submit]").dblclick()
+    page.wait_for_selector("#item-G12 .saved:has-text('第 1 版')")
+    page.wait_for_timeout(500)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(CheckRecord.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(ClientOp.id))) == 1
+
+
+def test_server_stops_while_draining_everything_arrives_once(app, demo, live_server, browser):
+    """The server goes away during the drain, and a response is lost after the server stored
+    the record: the outbox retries, the UUIDs make the retries harmless, all arrive once."""
+    from tests.browser.conftest import PHONE
+
+    context = browser.new_context(**PHONE, service_workers="block")  # let page.route see every request
+    page = context.new_page()
+    base = live_server.url
+    iid = demo["inspection"].id
+    school = demo["inspection"].visits[0].school
+    login_page(page, base, "inspector1")
+    page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
+    context.set_offline(True)
+    for code in ("G4", "G5", "G12", "Q3"):
+        _answer(page, code, "存疑", f"{code} 待核实")
+    wait_badge(page, "待同步 4")
+
+    lost = []
+
+    def lose_first_response(route):
+        if route.request.method == "POST" and "/items/G5" in route.request.url and not lost:
+            route.fetch()  # the server stores it …
+            lost.append(route.request.url)
+            route.abort()  # … but the phone never hears back
+        else:
+            route.continue_()
+
+    page.route("**/items/*", lose_first_response)
+    live_server.stop()  # the server is gone when the signal comes back
+    context.set_offline(False)
+    page.evaluate("DDT.drain()")
+    page.wait_for_timeout(800)
+    assert page.evaluate("DDT.pending") == 4
+    live_server.restart()
+    page.evaluate("DDT.drain()")  # G4 arrives, G5's response is lost → retry later
+    page.wait_for_function("DDT.pending < 4", timeout=15000)
+    page.evaluate("DDT.drain()")
+    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=30000)
+    assert lost
+    with app.app_context():
+        rows = db.session.execute(db.select(CheckRecord.item_code, CheckRecord.version)).all()
+        assert sorted(rows) == [("G12", 1), ("G4", 1), ("G5", 1), ("Q3", 1)]
+        assert db.session.scalar(db.select(db.func.count(ClientOp.id))) == 4
+    context.close()
