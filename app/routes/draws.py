@@ -109,6 +109,26 @@ def _selected_rows(record):
     return rows
 
 
+def rule_lines(record):
+    """The rule in words (the record also shows it as stored)."""
+    r = record.rule or {}
+    if record.kind == "schools":
+        out = [f"抽取学校 {r.get('count')} 所"]
+        if r.get("strata"):
+            out.append("分层：" + "、".join(r["strata"]))
+        if r.get("require"):
+            out.append("至少抽取（县内有时）：" + "、".join(r["require"]))
+        if r.get("exclude_types"):
+            out.append("不参与抽取：" + "、".join(r["exclude_types"]))
+        return out
+    if record.kind == "interviewees":
+        out = [f"从名单 {len(record.population or [])} 人中抽取 {r.get('count')} 人"]
+        if r.get("per_type"):
+            out.append("按类型：" + "、".join(f"{k} {v} 人" for k, v in r["per_type"].items()))
+        return out
+    return [f"班级：{'、'.join(r.get('classes') or [])}", f"座号 1–{r.get('seats')}，每班 {r.get('per_class')} 人，共 {r.get('count')} 人"]
+
+
 @bp.get("/inspections/<int:iid>/draws/<int:draw_id>")
 @roles(*ALL_ROLES)
 def show(iid, draw_id):
@@ -123,7 +143,10 @@ def show(iid, draw_id):
         except drawing.DrawError as e:
             check = {"ok": False, "error": str(e)}
     visits = {v.school_id for v in inspection.visits}
+    import json
+
     return render_template("draws/show.html", inspection=inspection, record=record, rows=_selected_rows(record),
+                           rule_lines=rule_lines(record), rule_json=json.dumps(record.rule, ensure_ascii=False),
                            check=check, labels=KIND_LABELS, visits=visits,
                            is_team_lead=is_team_lead(current_user, inspection))
 
