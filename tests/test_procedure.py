@@ -40,6 +40,7 @@ def test_team_lead_draws_schools_and_anyone_verifies(client, demo, iid):
     assert "教学点" in drawn and any(k.endswith("一贯制学校") for k in drawn) and "特殊教育学校" not in drawn
     page = text_of(client.get(f"/inspections/{iid}/draws/{record.id}?verify=1"))
     assert "复核一致" in page and record.seed in page
+    assert "抽取学校 8 所" in page and "分层：学段、城乡类型" in page and "至少抽取（县内有时）：教学点、一贯制" in page
     # a second draw is a new record beside the first
     post(client, f"/inspections/{iid}/draws/schools", token, count="8", strata=["学段"], require=["教学点"])
     assert db.session.scalar(db.select(db.func.count(Draw.id))) == 2
