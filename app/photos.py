@@ -146,6 +146,7 @@ def process_photo(raw, *, max_bytes, max_pixels=40_000_000, long_edge=2560, thum
         img.thumbnail((long_edge, long_edge), Image.Resampling.BILINEAR, reducing_gap=2.0)
     if watermark:
         _watermark(img, [str(t) for t in watermark if t])
+    img.info = {}  # Pillow would carry a JPEG comment (and more) from info into the new file
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality)  # pixels only: no exif, no icc, no comments
     data = out.getvalue()
@@ -153,6 +154,7 @@ def process_photo(raw, *, max_bytes, max_pixels=40_000_000, long_edge=2560, thum
     # its long edge is the largest size ≤ thumb_edge that divides evenly, e.g. 1600 px → 400 px
     factor = max(1, -(-max(img.size) // thumb_edge))
     thumb_img = img.reduce(factor) if factor > 1 else img
+    thumb_img.info = {}
     t = io.BytesIO()
     thumb_img.save(t, "JPEG", quality=75)
     thumb = t.getvalue()

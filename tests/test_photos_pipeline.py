@@ -121,3 +121,13 @@ def test_heic_from_an_iphone_is_accepted():
     out = process_photo(buf.getvalue(), max_bytes=12 * MB)
     assert out.original_format == "HEIF" and Image.open(io.BytesIO(out.data)).format == "JPEG"
     assert (out.width, out.height) == (1200, 900)
+
+
+def test_jpeg_comment_and_icc_are_not_carried_over():
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(buf, "JPEG", comment=b"SECRET-DEVICE-SN-123",
+                                                    icc_profile=b"\0" * 128)
+    out = process_photo(buf.getvalue(), max_bytes=MB)
+    for data in (out.data, out.thumb):
+        assert b"SECRET-DEVICE-SN-123" not in data
+        assert "icc_profile" not in Image.open(io.BytesIO(data)).info
