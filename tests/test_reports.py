@@ -195,3 +195,16 @@ def test_rectification_items_are_closed_with_evidence(client, demo):
     assert db.session.get(RectificationItem, item.id).status == "open"
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.entity == "rectification",
                                                                          AuditEntry.action.in_(("close", "reopen")))) == 2
+
+
+def test_a_lost_photo_file_does_not_stop_the_report(client, demo, app):
+    import os
+
+    from app.models import Photo
+
+    scenario.run(client, demo)
+    photo = db.session.execute(db.select(Photo)).scalar_one()
+    os.remove(os.path.join(app.config["UPLOAD_DIR"], "photos", photo.thumb_key))
+    resp = client.get(f"/inspections/{demo['inspection'].id}/report.docx")
+    assert resp.status_code == 200
+    assert len(Document(io.BytesIO(resp.data)).inline_shapes) == 0

@@ -151,13 +151,17 @@ def collect_report(inspection, *, storage=None, tz="Asia/Shanghai", with_photos=
         rows = db.session.execute(db.select(Photo).filter_by(inspection_id=inspection.id, is_evidence=True)
                                   .filter(Photo.deleted_at.is_(None)).order_by(Photo.school_id, Photo.item_code, Photo.id)).scalars()
         for ph in rows:
+            try:
+                image = storage.get(ph.thumb_key)
+            except KeyError:  # StorageMissing: a lost file must not stop the report
+                continue
             item = std.checklist_by_code.get(ph.item_code or "") or std.archive_items.get(ph.item_code or "")
             photos.append(EvidencePhoto(ph.school.name if ph.school else inspection.county.name,
                                         f"{ph.item_code} {item['text']}" if item else (ph.item_code or "现场照片"),
                                         ph.taken_at or ph.created_at, ph.caption,
                                         # the 480 px rendition: ≈ 160 dpi at the 7.5 cm the appendix prints,
                                         # and a report of 300 photos stays small and fast; originals go in the .zip
-                                        storage.get(ph.thumb_key)))
+                                        image))
     return ReportData(
         county=inspection.county.name, title=inspection.title, standard=std.name, document=std.document,
         level=inspection.level, start_date=inspection.start_date, end_date=inspection.end_date, team=team,
