@@ -60,8 +60,8 @@ def register_cli(app):
         import json
         import sys
 
-        from .metrics import evaluate, to_json
-        from .school_data import read_table
+        from .indicators.metrics import evaluate, to_json
+        from .indicators.school_data import read_table
         from .standards import get_standard
 
         standard = get_standard(standard_id)
@@ -87,8 +87,8 @@ def register_cli(app):
         import sys
 
         from .models import County
-        from .school_data import read_table, rows_from_frame
-        from .school_import import ImportRefused, store_rows
+        from .indicators.school_data import read_table, rows_from_frame
+        from .indicators.school_import import ImportRefused, store_rows
 
         county = db.session.execute(db.select(County).filter_by(code=county_code)).scalar()
         if county is None:

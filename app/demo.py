@@ -112,13 +112,13 @@ def build_demo(county_code="510999", seed=2025):
 
     start = local_today(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
     db.session.flush()
-    from .school_import import store_rows
+    from .indicators.school_import import store_rows
 
     codes = [(s.code, s.name, s.school_type, s.urban_rural, s.parent_code) for s in schools]
     rows = synthetic_rows(codes, rng)
     for i, r in enumerate(rows):
         r["row"] = i + 2
-    from .school_data import find_warnings, frame_from_rows
+    from .indicators.school_data import find_warnings, frame_from_rows
 
     warnings = find_warnings(frame_from_rows(rows))
     store_rows(county, start.year - 1, rows, warnings, user=users["admin"], filename="示范县学校数据.xlsx")

@@ -13,8 +13,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app.demo import synthetic_rows  # noqa: E402
-from app.metrics import evaluate, plain_python_evaluate  # noqa: E402
-from app.school_data import find_warnings, frame_from_rows  # noqa: E402
+from app.indicators.metrics import evaluate, plain_python_evaluate  # noqa: E402
+from app.indicators.school_data import find_warnings, frame_from_rows  # noqa: E402
 from app.standards import get_standard  # noqa: E402
 
 

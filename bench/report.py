@@ -61,8 +61,8 @@ def build(db, app):
         School, User, Visit,
     )
     from app.photos import process_photo
-    from app.school_data import find_warnings, frame_from_rows
-    from app.school_import import store_rows
+    from app.indicators.school_data import find_warnings, frame_from_rows
+    from app.indicators.school_import import store_rows
     from app.storage import content_key, make_storage
 
     rng = random.Random(7)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.demo import synthetic_rows
-from app.metrics import evaluate, plain_python_cv, to_json, weighted_cv
-from app.school_data import frame_from_rows
+from app.indicators.metrics import evaluate, plain_python_cv, to_json, weighted_cv
+from app.indicators.school_data import frame_from_rows
 from app.standards import get_standard
 
 Q = get_standard("quality-2017")

@@ -9,10 +9,10 @@ from docx import Document
 from docx.shared import Cm
 
 from app.extensions import db
-from app.metrics import evaluate
+from app.indicators.metrics import evaluate
 from app.reports.docx_report import SECTION_HEADINGS
 from app.reports.xlsx_lists import COUNTY_HEADERS, MONTH_FORMAT, SCHOOL_HEADERS
-from app.school_import import stored_frame
+from app.indicators.school_import import stored_frame
 from tests import scenario
 from tests.conftest import text_of
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.models import County, DataImport, School, SchoolSectionData
-from app.school_data import headers, read_table, template_workbook
+from app.indicators.school_data import headers, read_table, template_workbook
 from app.standards import get_standard
 from tests.test_metrics import row
 

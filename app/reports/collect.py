@@ -3,14 +3,14 @@ from collections import Counter
 from datetime import datetime
 
 from ..extensions import db
-from ..metrics import evaluate
+from ..indicators.metrics import evaluate
 from ..models import (
     CheckRecord, Department, Feedback, GroupSummary, Hearing, HearingEntry, Interview, Photo, RectificationItem,
     School, SchoolSectionData, User,
 )
 from ..models.inspection import MEMBER_ROLES
 from ..procedure import feedback_figures
-from ..school_import import stored_frame
+from ..indicators.school_import import stored_frame
 from ..standards import interview_questions
 from ..timefmt import local_time
 from .data import (

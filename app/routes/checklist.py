@@ -127,7 +127,7 @@ def items_html(inspection, school, standard):
     of the page's cost, and it changes only when the answers, photos or reported figures do: the
     HTML is rendered once per such state (one cheap query tells the state), with placeholders
     for the session's CSRF token and each form's fresh UUID."""
-    from ..school_import import data_stamp
+    from ..indicators.school_import import data_stamp
 
     state = tuple(db.session.execute(_state_stmt(), {"iid": inspection.id, "sid": school.id}).one())
     key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state,
@@ -157,7 +157,7 @@ def item_url(inspection, school, item_code):
 def school_context(inspection, school):
     """The school's reported data set against the standard, shown beside the items it concerns
     (latest data year not after the inspection's). Returns {indicator code: [lines]}."""
-    from ..school_import import data_stamp
+    from ..indicators.school_import import data_stamp
 
     stamp = data_stamp(school.id, inspection.year)
     if stamp is None:
@@ -169,8 +169,8 @@ def school_context(inspection, school):
 def _school_figures(school_id, standard_id, year, updated_at, rows):
     """Computed once per process and data version (the key changes whenever the data does, so
     several workers never disagree for long: each computes the same thing from the database)."""
-    from ..metrics import reported_figures
-    from ..school_import import school_frame
+    from ..indicators.metrics import reported_figures
+    from ..indicators.school_import import school_frame
 
     frame, year = school_frame(school_id, year)
     figures = reported_figures(frame, get_standard(standard_id))

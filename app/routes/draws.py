@@ -17,7 +17,7 @@ KIND_LABELS = {"schools": "抽取检查学校", "interviewees": "抽取访谈对
 
 def school_population(inspection):
     """The county's schools as the draw sees them (ids, codes, types, 学段, enrolment)."""
-    from ..school_import import stored_rows
+    from ..indicators.school_import import stored_rows
 
     students = {}
     years = sorted({inspection.year or 0, (inspection.year or 1) - 1}, reverse=True)

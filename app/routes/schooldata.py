@@ -6,14 +6,14 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..charts import cv_bars
+from ..indicators.charts import cv_bars
 from ..extensions import db
-from ..metrics import evaluate
+from ..indicators.metrics import evaluate
 from ..models import DataImport
 from ..operations import audit
 from ..permissions import roles
-from ..school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
-from ..school_import import ImportRefused, conflicts_with_other_counties, data_years, store_rows, stored_frame
+from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
+from ..indicators.school_import import ImportRefused, conflicts_with_other_counties, data_years, store_rows, stored_frame
 from ..standards import STANDARD_IDS, get_standard
 from .counties import _county_or_404
 

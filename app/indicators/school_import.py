@@ -4,9 +4,9 @@ Persistence only: the checks live in school_data.py, the computation in metrics.
 import-schools CLI and the office pages alike (one way to store)."""
 from functools import lru_cache
 
-from .extensions import db
-from .models import DataImport, School, SchoolSectionData
-from .models.base import utcnow
+from ..extensions import db
+from ..models import DataImport, School, SchoolSectionData
+from ..models.base import utcnow
 from .school_data import Issue, frame_from_rows, header_to_key
 
 DATA_KEYS = [k for k in header_to_key().values()

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # app/
 TEMPLATE_FILE = os.path.join(HERE, "standards", "school-data.json")
 HEADER_ROW = 1  # the header is Excel row 1, data start at row 2
 
@@ -256,7 +256,7 @@ def scope_mask(frame, standard):
 def exclusion_reasons(frame, standard):
     """Series of the reason a row is left out of the computation (NaN when it counts)."""
     if standard is None:
-        from .standards import get_standard
+        from ..standards import get_standard
 
         standard = get_standard("quality-2017")
     scope = standard.scope
@@ -329,7 +329,7 @@ def _pct(x):
 def _class_limits(standard, checks):
     code = checks.get("class_size_indicator")
     if standard is None or code not in standard.indicators:
-        from .standards import get_standard
+        from ..standards import get_standard
 
         standard = get_standard("quality-2017")
     limits = standard.indicators.get(code, {}).get("limits", {}) if code in standard.indicators else {}

@@ -1,0 +1,1 @@
+"""indicators: see DESIGN.md, Layout."""
