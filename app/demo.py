@@ -152,11 +152,11 @@ def add_demo_activity(result):
     """Some fieldwork in the demo inspection so that every page has something to show: a draw, a
     hearing, archive answers, two schools partly checked, department checks and interviews.
     (Tests use build_demo() alone, so they start from an empty inspection.)"""
-    from . import draws as drawing
+    from .fieldwork import draws as drawing
     from .models import Department, Draw, Hearing, HearingEntry, Interview
     from .models.base import utcnow
-    from .operations import new_uuid, save_check_record, save_versioned
-    from .procedure import ensure_departments
+    from .fieldwork.operations import new_uuid, save_check_record, save_versioned
+    from .fieldwork.procedure import ensure_departments
     from .routes.draws import school_population
 
     inspection, users = result["inspection"], result["users"]

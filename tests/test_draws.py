@@ -8,8 +8,8 @@ from fractions import Fraction
 import pytest
 from openpyxl import Workbook
 
-from app import draws
-from app.draws import DrawError
+from app.fieldwork import draws
+from app.fieldwork.draws import DrawError
 
 PINNED_SHUFFLE = [5, 7, 4, 3, 1, 6, 9, 2, 0, 8]  # v1, computed once; must never change
 SEEDS = [f"seed{i:02d}" for i in range(12)]

@@ -9,7 +9,7 @@ from ..models import (
     School, SchoolSectionData, User,
 )
 from ..models.inspection import MEMBER_ROLES
-from ..procedure import feedback_figures
+from ..fieldwork.procedure import feedback_figures
 from ..indicators.school_import import stored_frame
 from ..standards import interview_questions
 from ..timefmt import local_time

@@ -11,9 +11,9 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
-from ..operations import OperationError, new_uuid, save_check_record
+from ..fieldwork.operations import OperationError, new_uuid, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
-from ..measurements import MeasureError, judge, parse_rows
+from ..fieldwork.measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
 from .photos import photo_ids
 

@@ -1,12 +1,12 @@
 """Random draws of schools and interviewees: make a record, show it, re-run it (复核).
-The drawing itself is app.draws (no Flask); a second draw is always a new record."""
+The drawing itself is app.fieldwork.draws (no Flask); a second draw is always a new record."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import draws as drawing
+from ..fieldwork import draws as drawing
 from ..extensions import db
 from ..models import Draw, School, Visit
-from ..operations import audit
+from ..fieldwork.operations import audit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, require_capture, roles
 from ..permissions import inspection_or_404 as _inspection
 

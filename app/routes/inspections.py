@@ -3,7 +3,7 @@ from flask import Blueprint, render_template
 from ..extensions import db
 from ..models import Inspection
 from ..permissions import ALL_ROLES, require_view, roles
-from ..progress import school_findings, school_visit_counts, steps
+from ..fieldwork.progress import school_findings, school_visit_counts, steps
 
 bp = Blueprint("inspections", __name__)
 

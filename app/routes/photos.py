@@ -11,7 +11,7 @@ from sqlalchemy import bindparam
 from ..extensions import db
 from ..models import CheckRecord, Department, HearingEntry, Interview, Photo, School
 from ..models.base import utcnow
-from ..operations import OperationError, audit, save_photo
+from ..fieldwork.operations import OperationError, audit, save_photo
 from ..permissions import ALL_ROLES, is_team_lead, require_capture, require_view, roles, user_groups
 from ..permissions import inspection_or_404 as _inspection
 

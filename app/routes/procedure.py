@@ -1,5 +1,5 @@
 """Steps 1, 2, 4 and 5 of the on-site procedure (hearing, archives, departments, interviews) and
-the visit's start/finish. Thin: validate, call app.operations / app.procedure, render."""
+the visit's start/finish. Thin: validate, call app.fieldwork.operations / app.fieldwork.procedure, render."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -8,11 +8,11 @@ from ..models import CheckRecord, Department, Hearing, HearingEntry, Inspection,
 from ..models.base import utcnow
 from ..models.procedure import JUDGEMENTS
 from ..models.records import ARCHIVE_VERDICTS, VERDICTS
-from ..operations import (
+from ..fieldwork.operations import (
     OperationError, audit, choice_field, new_uuid, save_check_record, save_versioned, text_field,
 )
 from ..permissions import ALL_ROLES, inspection_or_404, record_in, require_capture, roles
-from ..procedure import ensure_departments
+from ..fieldwork.procedure import ensure_departments
 from ..standards import interview_questions
 from .photos import photo_ids
 

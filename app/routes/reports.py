@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import (
     CheckRecord, Department, Feedback, HearingEntry, Interview, Photo, RectificationItem, School, User,
 )
-from ..operations import audit
+from ..fieldwork.operations import audit
 from ..permissions import inspection_or_404, is_team_lead, roles
 from ..reports.collect import collect_rectification, collect_report
 from ..reports.docx_report import build_docx

@@ -10,7 +10,7 @@ from ..indicators.charts import cv_bars
 from ..extensions import db
 from ..indicators.metrics import evaluate
 from ..models import DataImport
-from ..operations import audit
+from ..fieldwork.operations import audit
 from ..permissions import roles
 from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
 from ..indicators.school_import import ImportRefused, conflicts_with_other_counties, data_years, store_rows, stored_frame

@@ -10,7 +10,7 @@ from ..models import (
     AuditEntry, CheckRecord, County, Group, GroupMember, Inspection, InspectionMember, School, User, Visit,
 )
 from ..models.inspection import LEVELS, MEMBER_ROLES
-from ..operations import OperationError, audit
+from ..fieldwork.operations import OperationError, audit
 from ..permissions import ALL_ROLES, inspection_or_404, is_team_lead, roles
 from ..standards import STANDARD_IDS, get_standard
 from ..timefmt import local_today

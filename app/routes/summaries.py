@@ -1,14 +1,14 @@
 """Steps 6 and 7: group summaries (the group lead) and the feedback opinion (the team lead),
-sign-off and reopening. Thin: permissions and forms here, the work in app.procedure."""
+sign-off and reopening. Thin: permissions and forms here, the work in app.fieldwork.procedure."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
 from ..models import CheckRecord, Department, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
-from ..operations import OperationError, audit
+from ..fieldwork.operations import OperationError, audit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
-from ..procedure import (
+from ..fieldwork.procedure import (
     feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
 )

@@ -4,15 +4,15 @@ reopening. No Flask here (the database session only); views call these."""
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
-from .models import (
+from ..extensions import db
+from ..models import (
     CheckRecord, Department, Draw, Feedback, FeedbackProblem, Group, GroupMember, GroupSummary, HearingEntry,
     Interview, School, SummaryProblem, Visit,
 )
-from .models.base import utcnow
-from .models.records import PROBLEM_VERDICTS
+from ..models.base import utcnow
+from ..models.records import PROBLEM_VERDICTS
 from .operations import OperationError, audit
-from .standards import interview_questions
+from ..standards import interview_questions
 
 POOR_JUDGEMENTS = ("一般", "差")  # hearing answers the summary collects as problems
 
@@ -192,7 +192,7 @@ def feedback_figures(inspection):
 
 def photo_count(inspection_id):
     try:
-        from .models import Photo
+        from ..models import Photo
     except ImportError:
         return 0
     return db.session.scalar(db.select(func.count(Photo.id)).where(Photo.inspection_id == inspection_id))

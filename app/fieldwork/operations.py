@@ -11,10 +11,10 @@ import uuid as uuidlib
 
 from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
-from .models import AuditEntry, CheckRecord, ClientOp, RecordConflict
-from .models.base import utcnow
-from .models.records import VERDICTS
+from ..extensions import db
+from ..models import AuditEntry, CheckRecord, ClientOp, RecordConflict
+from ..models.base import utcnow
+from ..models.records import VERDICTS
 
 
 class OperationError(ValueError):
@@ -241,9 +241,9 @@ def save_photo(*, inspection, user, client_uuid, raw, subject_type, subject_id, 
                watermark_lines=None):
     """Verify, clean and store one uploaded photo (app.photos does the image work). The same
     UUID sent again returns the stored photo and stores nothing. Returns (photo, status)."""
-    from .models import Photo
-    from .photos import PhotoError, process_photo
-    from .storage import content_key
+    from ..models import Photo
+    from ..photos import PhotoError, process_photo
+    from ..storage import content_key
 
     client_uuid = check_uuid(client_uuid)
     op = find_op(client_uuid, "photo")

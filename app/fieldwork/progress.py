@@ -1,10 +1,10 @@
 """Step progress and findings of an inspection, read from the database (no Flask)."""
 from sqlalchemy import func
 
-from .extensions import db
-from .models import CheckRecord, Visit
-from .models.inspection import STEPS
-from .models.records import PROBLEM_VERDICTS
+from ..extensions import db
+from ..models import CheckRecord, Visit
+from ..models.inspection import STEPS
+from ..models.records import PROBLEM_VERDICTS
 
 
 def school_visit_counts(inspection):
@@ -36,7 +36,7 @@ def _count(model, **filters):
 
 
 def _hearing(inspection):
-    from .models import Hearing, HearingEntry
+    from ..models import Hearing, HearingEntry
 
     n = _count(HearingEntry, inspection_id=inspection.id)
     poor = db.session.scalar(db.select(func.count(HearingEntry.id)).filter(
@@ -61,7 +61,7 @@ def _archives(inspection):
 
 
 def _departments(inspection):
-    from .models import Department
+    from ..models import Department
 
     total = _count(Department, inspection_id=inspection.id)
     checked = db.session.scalar(db.select(func.count(Department.id)).filter(
@@ -71,7 +71,7 @@ def _departments(inspection):
 
 
 def _interviews(inspection):
-    from .models import Interview
+    from ..models import Interview
 
     rows = db.session.execute(db.select(Interview.satisfaction, func.count(Interview.id))
                               .where(Interview.inspection_id == inspection.id).group_by(Interview.satisfaction)).all()
@@ -81,7 +81,7 @@ def _interviews(inspection):
 
 
 def _summaries(inspection):
-    from .models import GroupSummary
+    from ..models import GroupSummary
 
     submitted = _count(GroupSummary, inspection_id=inspection.id, status="submitted")
     groups = len(inspection.groups)
@@ -90,7 +90,7 @@ def _summaries(inspection):
 
 
 def _feedback(inspection):
-    from .models import Feedback, FeedbackProblem
+    from ..models import Feedback, FeedbackProblem
 
     fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
     if fb is None:
@@ -131,7 +131,7 @@ def steps(inspection):
 
 def school_findings(inspection):
     """Every 不达标/存疑 answer at schools, grouped by school: [(school, [records])]."""
-    from .models import School
+    from ..models import School
 
     rows = db.session.execute(
         db.select(CheckRecord)

@@ -1,0 +1,1 @@
+"""fieldwork: see DESIGN.md, Layout."""
