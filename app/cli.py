@@ -123,7 +123,7 @@ def register_cli(app):
         from .reports.collect import collect_report
         from .reports.docx_report import build_docx
         from .reports.html_report import render_html
-        from .storage import make_storage
+        from .media.storage import make_storage
 
         inspection = db.session.get(Inspection, inspection_id)
         if inspection is None:

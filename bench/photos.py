@@ -2,7 +2,7 @@
 
 A generated 4032×3024 JPEG (phone-like: noise, gradients, edges; ≈ quality 92) goes through the
 phone-side compression (app/static/js/photo.js in headless Chromium) and then the server
-pipeline (app.photos.process_photo, with watermark), beside a bare Pillow open+load+save of the
+pipeline (app.media.photos.process_photo, with watermark), beside a bare Pillow open+load+save of the
 same compressed bytes. Targets (issue 5): ≥ 8× fewer bytes sent; server ≤ 1.5× bare Pillow.
     .venv/bin/python bench/photos.py
 """
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from app.photos import process_photo  # noqa: E402
+from app.media.photos import process_photo  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -35,7 +35,7 @@ def main():
         from app.reports.docx_report import build_docx
         from app.reports.xlsx_lists import build_export_xlsx, build_rectification_xlsx
         from app.routes.reports import export_sheets
-        from app.storage import make_storage
+        from app.media.storage import make_storage
 
         storage = make_storage(app.config)
         t = time.perf_counter()
@@ -60,10 +60,10 @@ def build(db, app):
         CheckRecord, County, Feedback, FeedbackProblem, Group, Inspection, InspectionMember, Photo, RectificationItem,
         School, User, Visit,
     )
-    from app.photos import process_photo
+    from app.media.photos import process_photo
     from app.indicators.school_data import find_warnings, frame_from_rows
     from app.indicators.school_import import store_rows
-    from app.storage import content_key, make_storage
+    from app.media.storage import content_key, make_storage
 
     rng = random.Random(7)
     user = User(username="lead", name="李组长", role="lead")

@@ -6,8 +6,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from app.photos import PhotoError, process_photo
-from app.storage import LocalStorage, StorageMissing, content_key, make_storage
+from app.media.photos import PhotoError, process_photo
+from app.media.storage import LocalStorage, StorageMissing, content_key, make_storage
 
 MB = 1024 * 1024
 

@@ -239,11 +239,11 @@ PHOTO_SUBJECTS = ("school", "archive_county", "archive_school", "department", "h
 def save_photo(*, inspection, user, client_uuid, raw, subject_type, subject_id, item_code=None, school=None,
                taken_at=None, latitude=None, longitude=None, accuracy=None, caption="", storage, limits,
                watermark_lines=None):
-    """Verify, clean and store one uploaded photo (app.photos does the image work). The same
+    """Verify, clean and store one uploaded photo (app.media.photos does the image work). The same
     UUID sent again returns the stored photo and stores nothing. Returns (photo, status)."""
     from ..models import Photo
-    from ..photos import PhotoError, process_photo
-    from ..storage import content_key
+    from ..media.photos import PhotoError, process_photo
+    from ..media.storage import content_key
 
     client_uuid = check_uuid(client_uuid)
     op = find_op(client_uuid, "photo")

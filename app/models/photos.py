@@ -4,7 +4,7 @@ from .base import utcnow
 
 
 class Photo(db.Model):
-    """One photo: stored by content hash (data and thumbnail) behind app.storage.
+    """One photo: stored by content hash (data and thumbnail) behind app.media.storage.
 
     What it documents uses the same keys as CheckRecord: subject_type (school / archive_county /
     archive_school / department / hearing_entry / interview), subject_id and, for checklist

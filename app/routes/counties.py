@@ -3,7 +3,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from ..extensions import db
 from ..models import County, School
 from ..permissions import roles
-from ..qr import cached_qr_png, school_url
+from ..media.qr import cached_qr_png, school_url
 
 bp = Blueprint("counties", __name__)
 

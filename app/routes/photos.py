@@ -1,6 +1,6 @@
 """Photo upload (one photo per request, from the outbox), serving, galleries, captions,
-deletion by the author and marking as evidence. The image work is app.photos; storage is
-app.storage (local folder or an S3-compatible bucket)."""
+deletion by the author and marking as evidence. The image work is app.media.photos; storage is
+app.media.storage (local folder or an S3-compatible bucket)."""
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -19,7 +19,7 @@ bp = Blueprint("photos", __name__)
 
 
 def storage():
-    from ..storage import make_storage
+    from ..media.storage import make_storage
 
     ext = current_app.extensions
     if "ddt_storage" not in ext:

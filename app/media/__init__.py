@@ -1,0 +1,1 @@
+"""media: see DESIGN.md, Layout."""
