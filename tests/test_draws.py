@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from app.fieldwork import draws
+from app.fieldwork.roster import parse_roster
 from app.fieldwork.draws import DrawError
 
 PINNED_SHUFFLE = [5, 7, 4, 3, 1, 6, 9, 2, 0, 8]  # v1, computed once; must never change
@@ -421,7 +422,7 @@ def test_draw_seats_errors():
 
 def test_parse_roster_text():
     text = "姓名,类型\n张三,教师\n\n李四，学生\n王五\t家长\n  赵六 校长 \n钱七\n张三,教师\n"
-    roster = draws.parse_roster(text=text, default_type="群众")
+    roster = parse_roster(text=text, default_type="群众")
     assert [p["id"] for p in roster] == ["p1", "p2", "p3", "p4", "p5", "p6"]
     assert [(p["label"], p["type"]) for p in roster] == [
         ("张三", "教师"), ("李四", "学生"), ("王五", "家长"), ("赵六", "校长"), ("钱七", "群众"), ("张三", "教师"),
@@ -442,35 +443,35 @@ def test_parse_roster_xlsx_and_csv():
     ws.append([4, "王五", "学生", "五年级2班"])
     buf = io.BytesIO()
     wb.save(buf)
-    roster = draws.parse_roster(file_bytes=buf.getvalue(), filename="名单.xlsx", default_type="教师")
+    roster = parse_roster(file_bytes=buf.getvalue(), filename="名单.xlsx", default_type="教师")
     assert roster == [
         {"id": "p1", "label": "张三", "type": "教师", "class": "三年级1班"},
         {"id": "p2", "label": "李四", "type": "教师"},
         {"id": "p3", "label": "王五", "type": "学生", "class": "五年级2班"},
     ]
     csv_bytes = "姓名,类型\n张三,家长\n李四,学生\n".encode("gb18030")
-    roster = draws.parse_roster(file_bytes=csv_bytes, filename="a.CSV")
+    roster = parse_roster(file_bytes=csv_bytes, filename="a.CSV")
     assert [(p["label"], p["type"]) for p in roster] == [("张三", "家长"), ("李四", "学生")]
 
 
 def test_parse_roster_errors():
     with pytest.raises(DrawError, match="名单为空"):
-        draws.parse_roster(text="\n  \n")
+        parse_roster(text="\n  \n")
     with pytest.raises(DrawError, match="名单为空"):
-        draws.parse_roster()
+        parse_roster()
     wb = Workbook()
     wb.active.append(["名字", "类型"])
     wb.active.append(["张三", "教师"])
     buf = io.BytesIO()
     wb.save(buf)
     with pytest.raises(DrawError, match="姓名"):
-        draws.parse_roster(file_bytes=buf.getvalue(), filename="a.xlsx")
+        parse_roster(file_bytes=buf.getvalue(), filename="a.xlsx")
     with pytest.raises(DrawError, match="无法读取"):
-        draws.parse_roster(file_bytes=b"not a zip file at all", filename="a.xlsx")
+        parse_roster(file_bytes=b"not a zip file at all", filename="a.xlsx")
     with pytest.raises(DrawError, match="xlsx"):
-        draws.parse_roster(file_bytes=b"\xd0\xcf\x11\xe0", filename="a.xls")
+        parse_roster(file_bytes=b"\xd0\xcf\x11\xe0", filename="a.xls")
     with pytest.raises(DrawError, match="名单为空"):
-        draws.parse_roster(file_bytes="姓名,类型\n".encode(), filename="a.csv")
+        parse_roster(file_bytes="姓名,类型\n".encode(), filename="a.csv")
 
 
 def test_every_non_empty_stratum_gets_one_even_when_tiny():

@@ -41,11 +41,8 @@ School allocation (draw_schools, v1)
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
-import re
 import secrets
 from fractions import Fraction
 
@@ -446,141 +443,6 @@ def draw_seats(rule: dict, seed: str) -> dict:
             selected.append({"class": name, "seat": seat})
         left -= k
     return {"algorithm": ALGORITHM, "selected": selected, "notes": []}
-
-
-# --------------------------------------------------------------------------- roster parsing
-
-_HEADER_NAMES = ("姓名",)
-_TYPE_HEADERS = ("类型", "身份")
-_CLASS_HEADERS = ("班级",)
-
-
-def _person(n: int, name: str, kind: str, klass: str) -> dict:
-    item = {"id": f"p{n}", "label": name, "type": kind}
-    if klass:
-        item["class"] = klass
-    return item
-
-
-def _split_line(line: str) -> list[str]:
-    if re.search(r"[,，\t]", line):
-        parts = re.split(r"[,，\t]", line)
-    else:
-        parts = line.split()
-    return [p.strip() for p in parts]
-
-
-def _rows_to_people(rows: list[list[str]], default_type: str) -> list[dict]:
-    header_index = None
-    for i, row in enumerate(rows[:10]):
-        if any(cell == "姓名" for cell in row):
-            header_index = i
-            break
-    if header_index is None:
-        raise DrawError("文件中没有「姓名」列，请在第一行填写表头：姓名、类型、班级")
-    header = rows[header_index]
-    name_col = header.index("姓名")
-    type_col = next((header.index(h) for h in _TYPE_HEADERS if h in header), None)
-    class_col = next((header.index(h) for h in _CLASS_HEADERS if h in header), None)
-
-    def cell(row, col):
-        return row[col] if col is not None and col < len(row) else ""
-
-    people = []
-    for row in rows[header_index + 1:]:
-        name = cell(row, name_col)
-        if not name:
-            continue
-        people.append(_person(len(people) + 1, name, cell(row, type_col) or default_type, cell(row, class_col)))
-    return people
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _read_xlsx(file_bytes: bytes) -> list[list[str]]:
-    try:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(io.BytesIO(file_bytes), read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    except DrawError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-        raise DrawError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
-    return rows
-
-
-def _read_csv(file_bytes: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = file_bytes.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise DrawError("无法读取该 CSV 文件的编码，请另存为 UTF-8")
-    try:
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as exc:
-        raise DrawError("无法读取该 CSV 文件") from exc
-
-
-def parse_roster(
-    text: str | None = None,
-    file_bytes: bytes | None = None,
-    filename: str | None = None,
-    default_type: str = "",
-) -> list[dict]:
-    """A roster as interviewee population items ``{"id": "p1", "label": 姓名, "type": 类型}``
-    (plus ``"class"`` when a 班级 is given), ids numbered in input order.
-
-    Pasted text: one person per line, ``姓名`` or ``姓名,类型[,班级]`` separated by a comma,
-    全角逗号 or tab, or else by spaces; blank lines and a ``姓名…`` header line are ignored;
-    duplicate names are kept (each gets its own id). Files: .xlsx (first sheet) or .csv
-    (UTF-8, or GBK as Excel saves it) with a header row holding 姓名 and optionally 类型 or 身份,
-    and 班级.
-    """
-    if file_bytes is not None:
-        name = (filename or "").lower()
-        if not file_bytes:
-            raise DrawError("上传的文件是空的")
-        if name.endswith(".xlsx") or (not name.endswith(".csv") and file_bytes[:2] == b"PK"):
-            rows = _read_xlsx(file_bytes)
-        elif name.endswith(".csv"):
-            rows = _read_csv(file_bytes)
-        elif name.endswith(".xls"):
-            raise DrawError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx")
-        else:
-            raise DrawError("只支持 .xlsx 或 .csv 文件")
-        people = _rows_to_people(rows, default_type)
-    else:
-        people = []
-        for raw in (text or "").splitlines():
-            line = raw.strip()
-            if not line:
-                continue
-            parts = _split_line(line)
-            if not people and parts[0] == "姓名":
-                continue  # a pasted header line
-            name = parts[0]
-            if not name:
-                continue
-            kind = parts[1] if len(parts) > 1 and parts[1] else default_type
-            klass = parts[2] if len(parts) > 2 else ""
-            people.append(_person(len(people) + 1, name, kind, klass))
-    if not people:
-        raise DrawError("名单为空，请每行填写一个姓名")
-    return people
 
 
 # --------------------------------------------------------------------------- run / verify

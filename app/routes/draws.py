@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..fieldwork import draws as drawing
+from ..fieldwork.roster import parse_roster
 from ..extensions import db
 from ..models import Draw, School, Visit
 from ..fieldwork.operations import audit
@@ -61,7 +62,7 @@ def make(iid, kind):
             population = school_population(inspection)
         elif kind == "interviewees":
             f = request.files.get("roster")
-            population = drawing.parse_roster(text=form.get("roster_text") or None,
+            population = parse_roster(text=form.get("roster_text") or None,
                                               file_bytes=f.read() if f and f.filename else None,
                                               filename=f.filename if f and f.filename else None,
                                               default_type=form.get("default_type") or "")
