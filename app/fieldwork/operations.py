@@ -9,7 +9,9 @@ a RecordConflict for the group lead.
 import re
 import uuid as uuidlib
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import AuditEntry, CheckRecord, ClientOp, RecordConflict
@@ -49,30 +51,114 @@ def audit(user, action, entity, entity_id=None, summary="", before=None, after=N
     return entry
 
 
-def find_op(client_uuid, kind):
-    """The stored submission for this UUID, or None. A UUID used for another kind is refused."""
+def find_op(client_uuid, kind, inspection=None, user=None):
+    """The stored submission for this UUID, or None. A UUID is looked up within its own
+    inspection and user: one used for another kind, inspection or user is refused, so it can
+    never return another inspection's data."""
     op = db.session.execute(db.select(ClientOp).filter_by(client_uuid=client_uuid)).scalar()
-    if op is not None and op.kind != kind:
+    if op is None:
+        return None
+    if (op.kind != kind or (inspection is not None and op.inspection_id not in (None, inspection.id))
+            or (user is not None and op.user_id != user.id)):
         raise OperationError("客户端编号已被其他记录使用，请刷新页面后重试。")
     return op
 
 
-def remember_op(client_uuid, kind, record_id, version, user):
-    db.session.add(ClientOp(client_uuid=client_uuid, kind=kind, record_id=record_id, version=version, user_id=user.id))
+def remember_op(client_uuid, kind, record_id, version, user, inspection=None):
+    db.session.add(ClientOp(client_uuid=client_uuid, kind=kind, record_id=record_id, version=version, user_id=user.id,
+                            inspection_id=inspection.id if inspection is not None else None))
 
 
-def commit_or_replay(client_uuid, kind, loader):
-    """Commit; if a concurrent request stored the same UUID first, roll back and return the
-    stored record via loader(op) instead."""
+def claim_version(model, record, read_version):
+    """Take the next version of `record` in the database, only where its version is still the
+    one read (UPDATE … WHERE version = :read). Returns False when another save claimed it first:
+    the caller rolls back, reads again and decides anew. Two saves can never claim one version.
+    The row stays locked (PostgreSQL) or the database write-locked (SQLite) until commit, so the
+    fields set afterwards belong to the claimed version."""
+    result = db.session.execute(
+        update(model).where(model.id == record.id, model.version == read_version)
+        .values(version=read_version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    set_committed_value(record, "version", read_version + 1)
+    return True
+
+
+def base_of(base_version):
+    """The version a form was made on. An empty one means "I saw no answer": version 0."""
+    if base_version in (None, ""):
+        return 0
     try:
-        db.session.commit()
-        return None
-    except IntegrityError:
-        db.session.rollback()
-        op = find_op(client_uuid, kind)
-        if op is None:
-            raise
-        return loader(op)
+        return int(base_version)
+    except (TypeError, ValueError):
+        raise OperationError("提交的版本号无效，请刷新页面后重试。") from None
+
+
+# A save that lost a race (its version was claimed, or a twin or a first answer was stored
+# first) rolls back and starts again from a fresh read; each retry means another save landed.
+MAX_ATTEMPTS = 30
+
+
+def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, find, new, base_version,
+                       snapshot, label, before_commit=None):
+    """The one way a versioned capture row is created or edited (check records, hearing entries,
+    interviews, department checks). Returns (record, status), status one of 'created',
+    'updated', 'conflict' (stored over a version the author had not seen; the state it replaced
+    is kept as a RecordConflict) or 'replay' (this UUID was stored before: nothing changes).
+
+    find() gives the current row or None; new() a fresh row for a first answer. Races are
+    decided by the database: a unique UUID (twins), a unique row key (two first answers) and
+    the version claim (two edits). The loser re-reads and is stored as what it is: a replay or
+    a conflict, never lost and never a 500."""
+    client_uuid = check_uuid(client_uuid)
+    base = base_of(base_version)
+    for _attempt in range(MAX_ATTEMPTS):
+        op = find_op(client_uuid, kind, inspection, user)
+        if op is not None:
+            return db.session.get(model, op.record_id), "replay"
+        if inspection.locked:
+            raise OperationError("本次检查已签发锁定，记录不能再修改。")
+        now = utcnow()
+        record = find()
+        try:
+            if record is None:
+                record = new()
+                for k, v in values.items():
+                    setattr(record, k, v)
+                record.version = 1
+                if hasattr(record, "client_uuid"):
+                    record.client_uuid = client_uuid
+                _touch(record, user, now, created=True)
+                db.session.add(record)
+                db.session.flush()
+                status = "created"
+                audit(user, "create", kind, record.id, label, None, snapshot(record), inspection.id)
+            else:
+                read_version = record.version
+                before = snapshot(record)
+                if not claim_version(model, record, read_version):
+                    db.session.rollback()
+                    continue
+                status = "updated" if base == read_version else "conflict"
+                if status == "conflict":
+                    db.session.add(RecordConflict(
+                        inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base,
+                        overwritten=before, incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id,
+                    ))
+                for k, v in values.items():
+                    setattr(record, k, v)
+                _touch(record, user, now)
+                audit(user, "update", kind, record.id, label, before, snapshot(record), inspection.id)
+            if before_commit is not None:
+                before_commit(record, now)
+            remember_op(client_uuid, kind, record.id, record.version, user, inspection)
+            db.session.commit()
+            return record, status
+        except IntegrityError:
+            # a twin with this UUID, or another first answer to this item, was stored first
+            db.session.rollback()
+            continue
+    raise OperationError("保存的人太多，暂时未能保存，请稍后重试（已保存在本机的记录会自动重试）。")
 
 
 def save_check_record(
@@ -80,15 +166,7 @@ def save_check_record(
     verdict, observed_value="", note="", base_version=None, school_id=None, visit=None, verdicts=VERDICTS,
     measurements=None,
 ):
-    """Create or update the answer to one item. Returns (record, status) where status is
-    'created', 'updated', 'conflict' (updated over a stale version) or 'replay'."""
-    client_uuid = check_uuid(client_uuid)
-    kind = "check_record"
-    op = find_op(client_uuid, kind)
-    if op is not None:
-        return db.session.get(CheckRecord, op.record_id), "replay"
-    if inspection.locked:
-        raise OperationError("本次检查已签发锁定，记录不能再修改。")
+    """Create or update the answer to one item (see save_versioned_row for the statuses)."""
     if verdict not in verdicts:
         raise OperationError(f"请选择结论：{'、'.join(verdicts)}。")
     observed_value = (observed_value or "").strip()
@@ -97,109 +175,85 @@ def save_check_record(
         raise OperationError("观测值最多 64 个字。")
     if len(note) > 2000:
         raise OperationError("备注最多 2000 字。")
+    values = {"verdict": verdict, "observed_value": observed_value, "note": note, "measurements": measurements,
+              "author_id": user.id}
 
-    record = db.session.execute(
-        db.select(CheckRecord).filter_by(
-            inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id, item_code=item_code
-        )
-    ).scalar()
-    now = utcnow()
-    if record is None:
-        record = CheckRecord(
-            client_uuid=client_uuid, inspection_id=inspection.id, subject_type=subject_type,
-            subject_id=subject_id, school_id=school_id, visit_id=visit.id if visit else None,
-            item_code=item_code, indicator_code=indicator_code, verdict=verdict,
-            observed_value=observed_value, note=note, measurements=measurements, author_id=user.id, version=1,
-            created_at=now, updated_at=now,
-        )
-        db.session.add(record)
-        db.session.flush()
-        status = "created"
-        audit(user, "create", "check_record", record.id, f"{item_code} {verdict}", None, record.snapshot(), inspection.id)
-    else:
-        before = record.snapshot()
-        status = "updated"
-        if base_version is not None and int(base_version) != record.version:
-            status = "conflict"
-            db.session.add(RecordConflict(
-                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=int(base_version),
-                overwritten=before,
-                incoming={"verdict": verdict, "observed_value": observed_value, "note": note,
-                          "measurements": measurements, "author_id": user.id},
-                author_id=user.id,
-            ))
-        record.verdict = verdict
-        record.observed_value = observed_value
-        record.note = note
-        record.measurements = measurements
-        record.author_id = user.id
-        record.version += 1
-        record.updated_at = now
+    def find():
+        return db.session.execute(db.select(CheckRecord).filter_by(
+            inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id, item_code=item_code)).scalar()
+
+    def new():
+        return CheckRecord(inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id,
+                           school_id=school_id, visit_id=visit.id if visit else None, item_code=item_code,
+                           indicator_code=indicator_code)
+
+    def before_commit(record, now):
         if visit is not None and record.visit_id is None:
             record.visit_id = visit.id
-        audit(user, "update", "check_record", record.id, f"{item_code} {before['verdict']} → {verdict}",
-              before, record.snapshot(), inspection.id)
-    if visit is not None and visit.started_at is None:
-        visit.started_at = now
-    remember_op(client_uuid, kind, record.id, record.version, user)
-    replay = commit_or_replay(client_uuid, kind, lambda op: db.session.get(CheckRecord, op.record_id))
-    if replay is not None:
-        return replay, "replay"
-    return record, status
+        if visit is not None and visit.started_at is None:
+            visit.started_at = now
+
+    return save_versioned_row(
+        kind="check_record", model=CheckRecord, inspection=inspection, user=user, client_uuid=client_uuid,
+        values=values, find=find, new=new, base_version=base_version, snapshot=CheckRecord.snapshot,
+        label=f"{item_code} {verdict}", before_commit=before_commit)
 
 
 def save_versioned(*, kind, model, inspection, user, client_uuid, values, record=None, base_version=None,
                    create=None, label=""):
     """Create (record None) or edit a capture record of another shape (hearing entry, interview,
-    department check): the same rules as save_check_record — UUID replay returns the stored
-    record unchanged, an edit bumps the version, a stale base version is kept as a
-    RecordConflict, every change is audited. `values` are the validated fields; `create` extra
-    fields for a new row. Returns (record, status)."""
-    client_uuid = check_uuid(client_uuid)
-    op = find_op(client_uuid, kind)
-    if op is not None:
-        return db.session.get(model, op.record_id), "replay"
-    if inspection.locked:
-        raise OperationError("本次检查已签发锁定，记录不能再修改。")
-    now = utcnow()
+    department check), by the same rules as a check record. `values` are the validated fields;
+    `create` extra fields for a new row. Returns (record, status)."""
+    if record is not None and record.inspection_id != inspection.id:
+        raise OperationError("记录不属于本次检查。")
     keys = list(values)
-    if record is None:
-        record = model(inspection_id=inspection.id, version=1, **(create or {}), **values)
-        if hasattr(model, "client_uuid"):
-            record.client_uuid = client_uuid
-        if hasattr(model, "author_id") and "author_id" not in (create or {}):
-            record.author_id = user.id
-        if hasattr(model, "created_at"):
-            record.created_at = now
-        _touch(record, user, now)
-        db.session.add(record)
-        db.session.flush()
-        status = "created"
-        audit(user, "create", kind, record.id, label, None, _snap(record, keys), inspection.id)
-    else:
-        if record.inspection_id != inspection.id:
-            raise OperationError("记录不属于本次检查。")
+    record_id = record.id if record is not None else None
+    create = dict(create or {})
+
+    def find():
+        if record_id is None:
+            return None
+        return db.session.get(model, record_id, populate_existing=True)
+
+    def new():
+        row = model(inspection_id=inspection.id, **create)
+        if hasattr(model, "author_id") and "author_id" not in create:
+            row.author_id = user.id
+        return row
+
+    return save_versioned_row(
+        kind=kind, model=model, inspection=inspection, user=user, client_uuid=client_uuid, values=values,
+        find=find, new=new, base_version=base_version if record is not None else None,
+        snapshot=lambda r: _snap(r, keys), label=label)
+
+
+def save_text_edit(*, kind, record, inspection, user, values, base_version, label):
+    """An edit of a text row several people may open (group summary, feedback): stored only on
+    a claimed version; one made on a version someone else has since changed is stored too, and
+    the state it replaced is kept as a RecordConflict. The caller commits."""
+    keys = list(values)
+    base = base_of(base_version) if base_version not in (None, "") else record.version
+    for _attempt in range(MAX_ATTEMPTS):
+        db.session.refresh(record)
+        read_version = record.version
         before = _snap(record, keys)
-        status = "updated"
-        if base_version not in (None, "") and int(base_version) != record.version:
-            status = "conflict"
+        if not claim_version(type(record), record, read_version):
+            db.session.rollback()
+            continue
+        if base != read_version:
             db.session.add(RecordConflict(
-                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=int(base_version),
-                overwritten=before, incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id,
-            ))
+                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base, overwritten=before,
+                incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id))
         for k, v in values.items():
             setattr(record, k, v)
-        record.version += 1
-        _touch(record, user, now)
         audit(user, "update", kind, record.id, label, before, _snap(record, keys), inspection.id)
-    remember_op(client_uuid, kind, record.id, record.version, user)
-    replay = commit_or_replay(client_uuid, kind, lambda op: db.session.get(model, op.record_id))
-    if replay is not None:
-        return replay, "replay"
-    return record, status
+        return "updated" if base == read_version else "conflict"
+    raise OperationError("保存的人太多，暂时未能保存，请稍后重试。")
 
 
-def _touch(record, user, now):
+def _touch(record, user, now, created=False):
+    if created and hasattr(record, "created_at"):
+        record.created_at = now
     if hasattr(record, "updated_at"):
         record.updated_at = now
     if hasattr(record, "updated_by_id"):
@@ -246,7 +300,7 @@ def save_photo(*, inspection, user, client_uuid, raw, subject_type, subject_id, 
     from ..media.storage import content_key
 
     client_uuid = check_uuid(client_uuid)
-    op = find_op(client_uuid, "photo")
+    op = find_op(client_uuid, "photo", inspection, user)
     if op is not None:
         return db.session.get(Photo, op.record_id), "replay"
     if inspection.locked:
@@ -271,12 +325,18 @@ def save_photo(*, inspection, user, client_uuid, raw, subject_type, subject_id, 
         taken_at=taken_at or result.taken_at, latitude=latitude, longitude=longitude, accuracy=accuracy,
         caption=(caption or "").strip(), author_id=user.id,
     )
-    db.session.add(photo)
-    db.session.flush()
-    audit(user, "create", "photo", photo.id, f"上传照片 {item_code or subject_type}", None,
-          {"sha256": result.sha256, "subject": f"{subject_type}:{subject_id}", "item": item_code}, inspection.id)
-    remember_op(client_uuid, "photo", photo.id, 1, user)
-    replay = commit_or_replay(client_uuid, "photo", lambda op: db.session.get(Photo, op.record_id))
-    if replay is not None:
-        return replay, "replay"
+    try:
+        db.session.add(photo)
+        db.session.flush()
+        audit(user, "create", "photo", photo.id, f"上传照片 {item_code or subject_type}", None,
+              {"sha256": result.sha256, "subject": f"{subject_type}:{subject_id}", "item": item_code}, inspection.id)
+        remember_op(client_uuid, "photo", photo.id, 1, user, inspection)
+        db.session.commit()
+    except IntegrityError:
+        # its twin (same UUID: a double tap or a retry still in flight) was stored first
+        db.session.rollback()
+        op = find_op(client_uuid, "photo", inspection, user)
+        if op is None:
+            raise
+        return db.session.get(Photo, op.record_id), "replay"
     return photo, "created"

@@ -11,7 +11,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.records import PROBLEM_VERDICTS
-from .operations import OperationError, audit
+from .operations import OperationError, audit, claim_version
 from ..standards import interview_questions
 
 POOR_JUDGEMENTS = ("一般", "差")  # hearing answers the summary collects as problems
@@ -142,10 +142,11 @@ def merge_problem(summary, problem, into, user):
 def submit_summary(summary, user):
     if summary.status == "submitted":
         raise OperationError("小组汇总已提交。")
+    if not claim_version(GroupSummary, summary, summary.version):
+        raise OperationError("小组汇总刚被他人修改，请刷新页面后再提交。")
     summary.status = "submitted"
     summary.submitted_at = utcnow()
     summary.submitted_by_id = user.id
-    summary.version += 1
     audit(user, "submit", "group_summary", summary.id, "提交小组汇总", {"status": "draft"}, {"status": "submitted"},
           summary.inspection_id)
 
@@ -232,10 +233,11 @@ def sign_feedback(feedback, inspection, user):
         raise OperationError("反馈意见已签发。")
     if not feedback.conclusion:
         raise OperationError("请先选择结论（通过 / 整改后复核 / 不通过）再签发。")
+    if not claim_version(Feedback, feedback, feedback.version):
+        raise OperationError("反馈意见刚被他人修改，请刷新页面后再签发。")
     feedback.figures = feedback_figures(inspection)
     feedback.signed_at = utcnow()
     feedback.signed_by_id = user.id
-    feedback.version += 1
     inspection.locked = True
     inspection.status = "signed"
     inspection.current_step = 7

@@ -64,6 +64,7 @@ class ClientOp(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     client_uuid = db.Column(db.String(36), unique=True, nullable=False)
     kind = db.Column(db.String(24), nullable=False)
+    inspection_id = db.Column(db.Integer, db.ForeignKey("inspections.id"), index=True)  # a UUID is looked up within it
     record_id = db.Column(db.Integer, nullable=False)
     version = db.Column(db.Integer, nullable=False, default=1)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import CheckRecord, Department, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
-from ..fieldwork.operations import OperationError, audit
+from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
 from ..fieldwork.procedure import (
     feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
@@ -110,15 +110,17 @@ def summary_action(iid, group_id, action):
         if s.status == "submitted":
             raise OperationError("小组汇总已提交，不能再修改。")
         if action == "save":
-            before = {"covered": s.covered, "strengths": s.strengths, "narrative": s.narrative}
+            values = {}
             for field in ("covered", "strengths", "narrative"):
                 value = (request.form.get(field) or "").strip()
                 if len(value) > 10000:
                     raise OperationError("内容过长（最多 10000 字）。")
-                setattr(s, field, value)
-            s.version += 1
-            audit(current_user, "update", "group_summary", s.id, f"{group.name}汇总文字", before,
-                  {"covered": s.covered, "strengths": s.strengths, "narrative": s.narrative}, iid)
+                values[field] = value
+            status = save_text_edit(kind="group_summary", record=s, inspection=inspection, user=current_user,
+                                    values=values, base_version=request.form.get("base_version"),
+                                    label=f"{group.name}汇总文字")
+            if status == "conflict":
+                flash("已保存；保存前汇总已被他人修改，被覆盖的内容已留存在「修改冲突」。", "info")
             flash("已保存。", "success")
         elif action == "submit":
             live = [p for p in s.problems if not p.merged_into_id]
@@ -330,9 +332,12 @@ def resolve_conflict(iid, cid):
         if choice == "restored":
             record = db.session.get(CONFLICT_MODELS[c.kind], c.record_id)
             before = {k: getattr(record, k) for k in c.overwritten if k not in ("version", "author_id") and hasattr(record, k)}
+            if not claim_version(CONFLICT_MODELS[c.kind], record, record.version):
+                db.session.rollback()
+                flash("这条记录刚被修改，请刷新后再处理。", "error")
+                return redirect(url_for("summaries.conflicts", iid=iid))
             for k in before:
                 setattr(record, k, c.overwritten[k])
-            record.version += 1
             audit(current_user, "restore", c.kind, record.id, "处理冲突：恢复被覆盖的版本",
                   {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in before.items()},
                   {k: c.overwritten[k] for k in before}, iid)
