@@ -15,6 +15,7 @@ from ..fieldwork.operations import OperationError, new_uuid, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
 from ..fieldwork.measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
+from .capture import overwritten_notices, refused, saved, wants_json
 from .photos import photo_ids
 
 bp = Blueprint("checklist", __name__)
@@ -92,9 +93,9 @@ def _load_page(iid, school_id):
 def school(iid, school_id):
     inspection, school, visit = _load_page(iid, school_id)
     standard = inspection.standard
-    html, answered = items_html(inspection, school, standard)
+    html, answered, photo_only = items_html(inspection, school, standard)
     return render_template("checklist/school.html", inspection=inspection, school=school, standard=standard,
-                           visit=visit, answered=answered, items_html=html)
+                           visit=visit, answered=answered, photo_only=photo_only, items_html=html)
 
 
 CSRF_MARK, UUID_MARK = "@@csrf@@", "@@uuid@@"
@@ -132,22 +133,37 @@ def items_html(inspection, school, standard):
     state = tuple(db.session.execute(_state_stmt(), {"iid": inspection.id, "sid": school.id}).one())
     key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state,
            data_stamp(school.id, inspection.year))
-    html = _items_cache.get(key)
-    if html is None:
+    cached = _items_cache.get(key)
+    if cached is None:
         records = school_records(inspection, school)
         context = school_context(inspection, school)
         photos = photo_ids(inspection.id, "school", school.id)
+        photo_only = [i["code"] for i in standard.checklist if i["code"] in photos and i["code"] not in records]
         html = render_template(
             "checklist/_items.html", inspection=inspection, school=school, groups=standard.checklist_groups(),
             records=records, context=context, photos=photos, post_base=item_url(inspection, school, ""),
             csrf=CSRF_MARK, new_uuid=lambda: UUID_MARK, locked=inspection.locked)
-        _items_cache[key] = html
+        cached = _items_cache[key] = (html, photo_only)
         if len(_items_cache) > 512:
             _items_cache.popitem(last=False)
     else:
         _items_cache.move_to_end(key)
+    html, photo_only = cached
     html = html.replace(CSRF_MARK, generate_csrf())
-    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0]
+    html = _with_notices(html, inspection, school)
+    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0], photo_only
+
+
+def _with_notices(html, inspection, school):
+    """The cached list is the same for everyone; the notice that someone's stale save replaced
+    this user's answer is per person, put in on the item it concerns."""
+    notices = overwritten_notices(inspection.id, "check_record", current_user)
+    if notices:
+        codes = dict(db.session.execute(db.select(CheckRecord.id, CheckRecord.item_code).where(
+            CheckRecord.id.in_(notices), CheckRecord.subject_type == "school", CheckRecord.subject_id == school.id)).all())
+        for rid, code in codes.items():
+            html = html.replace(f"<!--notice:{code}-->", notices[rid], 1)
+    return html
 
 
 def item_url(inspection, school, item_code):
@@ -208,6 +224,15 @@ def save_item(iid, school_id, item_code):
     except OperationError as e:
         error = str(e)
         record = school_records(inspection, school).get(item_code)
+    if wants_json():
+        if error:
+            return refused(error)
+        summary = None
+        if record.measurements:
+            bad = [f"{r['label']} {r['value']:g}{item['measure'].get('unit', '')}" for r in record.measurements
+                   if r.get("ok") is False]
+            summary = ("不符合：" + "、".join(bad)) if bad else "全部符合标准"
+        return saved(record, status, problem=record.is_problem, summary=summary)
     if not request.headers.get("HX-Request"):
         flash(error or f"{item_code} 已保存。", "error" if error else "success")
         return redirect(url_for("checklist.school", iid=iid, school_id=school_id) + f"#item-{item_code}")

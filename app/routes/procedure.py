@@ -14,6 +14,7 @@ from ..fieldwork.operations import (
 from ..permissions import ALL_ROLES, inspection_or_404, record_in, require_capture, roles
 from ..fieldwork.procedure import ensure_departments
 from ..standards import interview_questions
+from .capture import overwritten_notices, refused, saved, wants_json
 from .photos import photo_ids
 
 bp = Blueprint("procedure", __name__)
@@ -95,6 +96,18 @@ def hearing_entry(iid, entry_id):
     require_capture(inspection)
     entry = record_in(HearingEntry, entry_id, inspection, "问答记录不存在。") if entry_id is not None else None
     hearing = db.session.execute(db.select(Hearing).filter_by(inspection_id=iid)).scalar()
+    if wants_json():
+        try:
+            values = _hearing_values(request.form, inspection)
+            record, status = save_versioned(
+                kind="hearing_entry", model=HearingEntry, inspection=inspection, user=current_user,
+                client_uuid=request.form.get("client_uuid"), values=values, record=entry,
+                base_version=request.form.get("base_version"), create={"hearing_id": hearing.id if hearing else None},
+                label=f"问答：{values['question'][:40]}（{values['judgement']}）")
+        except OperationError as e:
+            return refused(str(e))
+        return saved(record, status, edit_url=url_for("procedure.hearing_entry", iid=iid, entry_id=record.id),
+                     problem=record.judgement in ("一般", "差"))
     try:
         values = _hearing_values(request.form, inspection)
         record, status = save_versioned(
@@ -146,7 +159,8 @@ def archives(iid):
                            parts=inspection.standard.archives["county"], records=records, schools=schools,
                            done=done, subject_id=inspection.county_id, new_uuid=new_uuid,
                            verdicts=ARCHIVE_VERDICTS, school=None,
-                           photos=photo_ids(iid, "archive_county", inspection.county_id))
+                           photos=photo_ids(iid, "archive_county", inspection.county_id),
+                           notices=overwritten_notices(iid, "check_record", current_user))
 
 
 @bp.get("/inspections/<int:iid>/archives/schools/<int:school_id>")
@@ -160,7 +174,8 @@ def school_archives(iid, school_id):
                            parts=inspection.standard.archives["school"], school=school,
                            records=_records(iid, "archive_school", school.id), subject_id=school.id,
                            new_uuid=new_uuid, verdicts=ARCHIVE_VERDICTS, schools=[], done={},
-                           photos=photo_ids(iid, "archive_school", school.id))
+                           photos=photo_ids(iid, "archive_school", school.id),
+                           notices=overwritten_notices(iid, "check_record", current_user))
 
 
 def _records(iid, subject_type, subject_id):
@@ -226,6 +241,8 @@ def save_record(iid, subject_type, subject_id, item_code):
     except OperationError as e:
         error = str(e)
         record = _records(iid, subject_type, subject_id).get(item_code)
+    if wants_json():
+        return refused(error) if error else saved(record, status, problem=record.is_problem)
     if not _htmx():
         flash(error or f"{item_code} 已保存。", "error" if error else "success")
         return redirect(back + f"#item-{item_code}")
@@ -291,7 +308,8 @@ def department(iid, dep_id):
              if c in standard.indicators]
     return render_template("procedure/department.html", inspection=inspection, dep=dep, items=items,
                            records=_records(iid, "department", dep.id), new_uuid=new_uuid, verdicts=VERDICTS,
-                           record_url=record_url, photos=photo_ids(iid, "department", dep.id))
+                           record_url=record_url, photos=photo_ids(iid, "department", dep.id),
+                           notices=overwritten_notices(iid, "check_record", current_user))
 
 
 @bp.post("/inspections/<int:iid>/departments/<int:dep_id>/check")
@@ -313,6 +331,8 @@ def department_check(iid, dep_id):
         error = None
     except OperationError as e:
         error, status = str(e), None
+    if wants_json():
+        return refused(error) if error else saved(dep, status)
     if not _htmx():
         flash(error or f"{dep.name}检查结论已保存。", "error" if error else "success")
         return redirect(url_for("procedure.department", iid=iid, dep_id=dep_id))
@@ -360,7 +380,7 @@ def new_interview(iid):
     return render_template("procedure/interview_form.html", inspection=inspection, interview=None, kind=kind,
                            questions=qs["types"].get(kind, []), types=list(qs["types"]), scale=qs["satisfaction"],
                            schools=_interview_schools(inspection), school_id=school_id, uuid=new_uuid(),
-                           draft=None, error=None)
+                           draft=None, error=None, back_to_school=request.args.get("back") == "school")
 
 
 @bp.get("/inspections/<int:iid>/interviews/<int:interview_id>")
@@ -410,12 +430,18 @@ def save_interview(iid, interview_id):
             create={"group_id": groups[0] if groups else None},
             label=f"访谈{kind}：{values['satisfaction']}")
     except OperationError as e:
+        if wants_json():
+            return refused(str(e))
         k = form.get("interviewee_type") if form.get("interviewee_type") in qs["types"] else None
         return render_template("procedure/interview_form.html", inspection=inspection, interview=row, kind=k,
                                questions=qs["types"].get(k, []), types=list(qs["types"]), scale=qs["satisfaction"],
                                schools=_interview_schools(inspection), school_id=form.get("school_id", type=int),
-                               uuid=new_uuid(), draft=form, error=str(e)), 422
+                               uuid=new_uuid(), draft=form, error=str(e), back_to_school=bool(form.get("back_to_school"))), 422
+    if wants_json():
+        return saved(row, status, edit_url=url_for("procedure.save_interview", iid=iid, interview_id=row.id))
     flash(f"访谈记录已保存（第 {row.version} 版）。", "success")
+    if form.get("back_to_school") and row.school_id:
+        return redirect(url_for("checklist.school", iid=iid, school_id=row.school_id))
     return redirect(url_for("procedure.interviews", iid=iid))
 
 

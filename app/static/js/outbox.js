@@ -18,6 +18,12 @@
  * - Pages may come from the service worker's cache, with the UUIDs they were rendered with.
  *   So every client_uuid is replaced by a fresh one on page load and again after each
  *   submission: two edits never share a UUID (a shared one would be taken as a replay).
+ * - A tap is a save (forms with data-autosave): choosing a verdict hands the form to the queue at
+ *   once; typing is kept synchronously in localStorage on every keystroke (it survives a page
+ *   being left mid-word) and handed to the queue after a pause or on change. Queued saves of
+ *   one form that have not left yet are merged into one; when one is stored, the others are
+ *   rebased on the version it made (so a person's own saves never conflict with each other).
+ *   Each form shows its state: 保存中, 已保存 · 第 N 版, 待同步, 未保存（why）.
  */
 (function () {
   "use strict";
@@ -102,12 +108,16 @@
       if (!form) return;
       var list = byForm[id];
       var failed = list.filter(function (i) { return i.status === "failed"; });
+      var waiting = list.length - failed.length;
+      var text = waiting
+        ? "待同步：已保存在本机" + (waiting > 1 ? "（" + waiting + " 次修改）" : "") + "，联网后自动提交"
+        : "未保存：" + (failed[failed.length - 1].error || "服务器未接受，请检查后重新选择");
+      if (waiting && inflight.size && navigator.onLine) text = "保存中…";
+      if (form.querySelector("[data-save-state]")) { setState(form, text, waiting ? "queued" : "failed"); return; }
       var note = document.createElement("div");
       note.className = "queued-note";
       note.setAttribute("role", "status");
-      note.textContent = failed.length
-        ? "未能提交：" + (failed[0].error || "请检查后重新保存")
-        : "已保存在本机，待同步" + (list.length > 1 ? " " + list.length + " 次修改" : "") + "（联网后自动提交）";
+      note.textContent = text;
       form.appendChild(note);
     });
   }
@@ -191,7 +201,7 @@
       xhr.open("POST", item.url);
       xhr.setRequestHeader("X-CSRFToken", token);
       if (item.mode === "htmx") xhr.setRequestHeader("HX-Request", "true");
-      if (item.mode === "photo") xhr.setRequestHeader("Accept", "application/json");
+      if (item.mode === "photo" || item.mode === "json") xhr.setRequestHeader("Accept", "application/json");
       if (onProgress && xhr.upload) {
         xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded / e.total); };
       }
@@ -216,7 +226,54 @@
     return (alert ? alert.textContent : "服务器拒绝（" + res.status + "）").trim().slice(0, 200);
   }
 
+  function fieldValue(item, name) {
+    var f = item.fields.filter(function (x) { return x[0] === name; })[0];
+    return f ? f[1] : null;
+  }
+
+  function setField(item, name, value) {
+    var f = item.fields.filter(function (x) { return x[0] === name; })[0];
+    if (f) f[1] = value; else item.fields.push([name, value]);
+  }
+
+  // A save of one form was stored: the form now stands on that version; queued saves of the
+  // same form were made on the same view, so they are rebased on it (and sent to the stored
+  // row's address when the first save created it). Older refused saves of it are superseded.
+  function afterStored(item, res) {
+    var j;
+    try { j = JSON.parse(res.text); } catch (e) { return Promise.resolve(); }
+    return allItems().then(function (items) {
+      var work = [];
+      items.forEach(function (other) {
+        if (other.seq === item.seq || other.formKey !== item.formKey || !item.formKey) return;
+        if (other.status === "failed" && other.seq < item.seq) { work.push(removeItem(other.seq)); return; }
+        if (other.seq > item.seq && other.status !== "failed") {
+          setField(other, "base_version", String(j.version));
+          if (j.edit_url) other.url = j.edit_url;
+          work.push(putItem(other));
+        }
+      });
+      return Promise.all(work);
+    }).then(function () {
+      var form = item.formId && item.page === location.pathname ? document.getElementById(item.formId) : null;
+      if (!form) return;
+      var base = form.querySelector("input[name=base_version]");
+      if (base) base.value = String(j.version);
+      if (j.edit_url) form.setAttribute("action", j.edit_url);
+      form.classList.remove("photo-only");
+      if (j.problem !== undefined) form.classList.toggle("problem", !!j.problem);
+      if (j.summary !== undefined) {
+        var sum = form.querySelector("[data-measure-summary]");
+        if (sum) sum.textContent = j.summary;
+      }
+      if (!dirty.has(form) && !timers.has(form)) setState(form, j.label + " · " + (j.at || ""), j.status === "conflict" ? "conflict" : "saved");
+    });
+  }
+
   function applyResult(item, res) {
+    if (item.mode === "json") return afterStored(item, res).then(function () {
+      document.dispatchEvent(new CustomEvent("ddt:synced", { detail: { item: item, response: res } }));
+    });
     if (item.mode === "htmx" && item.formId && item.page === location.pathname) {
       var form = document.getElementById(item.formId);
       if (form && window.htmx) {
@@ -229,9 +286,14 @@
     document.dispatchEvent(new CustomEvent("ddt:synced", { detail: { item: item, response: res } }));
   }
 
+  var drainAgain = false;
+  var inflight = new Set();
+
   function drain() {
-    if (draining || !navigator.onLine) return Promise.resolve();
+    if (!navigator.onLine) return Promise.resolve();
+    if (draining) { drainAgain = true; return Promise.resolve(); }
     draining = true;
+    drainAgain = false;
     var stop = false;
     return allItems().then(function (items) {
       var todo = items.filter(function (i) { return i.status !== "failed"; }).sort(function (a, b) { return a.seq - b.seq; });
@@ -242,9 +304,17 @@
         todo.forEach(function (item) {
           chain = chain.then(function () {
             if (stop) return;
-            return send(item, t.token, progressFor(item)).then(function (res) {
+            // read it again: a later edit may have been merged into it, or it may have been rebased
+            return store("readonly", function (s) { return s.get(item.seq); }).then(function (fresh) {
+              if (!fresh) return;
+              item = fresh;
+              inflight.add(item.seq);
+              return send(item, t.token, progressFor(item));
+            }).then(function (res) {
+              inflight.delete(item.seq);
+              if (!res) return;
               if (res.ok) {
-                return removeItem(item.seq).then(function () { applyResult(item, res); });
+                return removeItem(item.seq).then(function () { return applyResult(item, res); });
               }
               if (res.login) { stop = true; flash("登录已过期：请重新登录后同步。", "error"); return; }
               if (res.retry) { stop = true; item.attempts += 1; return putItem(item); }  // keep order: wait
@@ -259,7 +329,8 @@
       });
     }).catch(function () { /* offline again: try later */ }).then(function () {
       draining = false;
-      return refreshBadge().then(scheduleRetry);
+      inflight.clear();
+      return refreshBadge().then(scheduleRetry).then(function () { if (drainAgain) return drain(); });
     });
   }
 
@@ -331,6 +402,146 @@
       enqueueForm(form, "form").then(function () { flash("网络不通：已保存在本机，联网后自动提交。", "success"); done(); });
     });
   }, false);
+
+
+  // ------------------------------------------------------------------ a tap is a save
+
+  var DEBOUNCE_MS = 700;
+  var DRAFTS = "ddt-draft:";
+  var dirty = new Set();    // forms with an edit that cannot be saved yet (e.g. no verdict chosen)
+  var timers = new Map();   // forms with typing not yet handed to the queue
+
+  function setState(form, text, kind) {
+    var el = form.querySelector("[data-save-state]");
+    if (!el) return;
+    el.textContent = text;
+    el.setAttribute("data-kind", kind || "");
+  }
+
+  function formKey(form) { return location.pathname + "#" + form.id; }
+
+  function missing(form) {
+    // why this form cannot be stored yet, or null
+    var need = form.getAttribute("data-needs") || "verdict";
+    var radios = form.querySelectorAll("input[type=radio][name='" + need + "']");
+    if (radios.length && !form.querySelector("input[type=radio][name='" + need + "']:checked")) {
+      return form.getAttribute("data-needs-label") || "请先选择结论";
+    }
+    var bad = form.querySelector(":invalid");
+    if (bad) return (bad.closest("label") ? bad.closest("label").firstChild.textContent.trim() + "：" : "") + (bad.validationMessage || "请填写");
+    return null;
+  }
+
+  function itemFor(form) {
+    var data = fieldsOf(form);
+    return {
+      url: form.getAttribute("action") || location.pathname, mode: "json", fields: data.fields, files: [],
+      formId: form.id, formKey: formKey(form), label: form.getAttribute("data-label") || document.title,
+      page: location.pathname,
+    };
+  }
+
+  // Typing is kept at once, synchronously: a page left mid-word loses nothing.
+  function keepDraft(form) {
+    if (!form.id || missing(form)) return;
+    try { localStorage.setItem(DRAFTS + formKey(form), JSON.stringify(itemFor(form))); } catch (e) { /* full or private */ }
+  }
+
+  // Hand an item to the queue: merged into a queued save of the same form that has not left
+  // yet (keeping that one's UUID and base), or added with a fresh UUID.
+  function queueSave(next) {
+    return allItems().then(function (items) {
+      var waiting = items.filter(function (i) {
+        return i.formKey === next.formKey && i.status !== "failed" && !inflight.has(i.seq);
+      }).sort(function (a, b) { return b.seq - a.seq; })[0];
+      if (waiting) {
+        var uuidValue = fieldValue(waiting, "client_uuid");
+        var base = fieldValue(waiting, "base_version");
+        waiting.fields = next.fields;
+        setField(waiting, "client_uuid", uuidValue);
+        if (base !== null) setField(waiting, "base_version", base);
+        waiting.url = waiting.url || next.url;
+        return putItem(waiting);
+      }
+      var running = items.filter(function (i) { return i.formKey === next.formKey && inflight.has(i.seq); })[0];
+      if (running) {  // made on the view the running save started from: rebased when it lands
+        setField(next, "base_version", fieldValue(running, "base_version"));
+      }
+      setField(next, "client_uuid", uuid());
+      next.created = new Date().toISOString();
+      next.attempts = 0;
+      next.status = "pending";
+      return addItem(next);
+    });
+  }
+
+  function autosave(form) {
+    clearTimeout(timers.get(form));
+    timers.delete(form);
+    var why = missing(form);
+    if (why) {
+      dirty.add(form);
+      setState(form, "未保存：" + why, "unsaved");
+      return Promise.resolve();
+    }
+    dirty.delete(form);
+    var item = itemFor(form);
+    setState(form, navigator.onLine ? "保存中…" : "待同步：已保存在本机，联网后自动提交", navigator.onLine ? "saving" : "queued");
+    return queueSave(item).then(function () {
+      try { localStorage.removeItem(DRAFTS + item.formKey); } catch (e) { /* ignore */ }
+      return refreshBadge();
+    }).then(function () { return drain(); });
+  }
+
+  function onEdit(evt) {
+    var form = evt.target.form || (evt.target.closest && evt.target.closest("form"));
+    if (!form || !form.hasAttribute("data-autosave")) return;
+    var t = evt.target;
+    if (t.type === "file") return;  // a photo is its own submission
+    var immediate = evt.type === "change" && (t.type === "radio" || t.type === "checkbox" || t.tagName === "SELECT");
+    if (immediate || evt.type === "change") { autosave(form); return; }
+    keepDraft(form);
+    if (missing(form)) { dirty.add(form); setState(form, "未保存：" + missing(form), "unsaved"); return; }
+    dirty.delete(form);
+    setState(form, "输入中…", "typing");
+    clearTimeout(timers.get(form));
+    timers.set(form, setTimeout(function () { autosave(form); }, DEBOUNCE_MS));
+  }
+  document.addEventListener("input", onEdit);
+  document.addEventListener("change", onEdit);
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-autosave")) return;
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+    autosave(form);
+  }, true);
+
+  // Drafts left by a page that was closed or left mid-edit go to the queue on the next page.
+  function adoptDrafts() {
+    var keys = [];
+    try {
+      for (var i = 0; i < localStorage.length; i++) {
+        var k = localStorage.key(i);
+        if (k && k.indexOf(DRAFTS) === 0) keys.push(k);
+      }
+    } catch (e) { return Promise.resolve(); }
+    var chain = Promise.resolve();
+    keys.forEach(function (k) {
+      chain = chain.then(function () {
+        var item = JSON.parse(localStorage.getItem(k) || "null");
+        if (!item) return;
+        return queueSave(item).then(function () { localStorage.removeItem(k); });
+      }).catch(function () { /* keep the draft for the next page */ });
+    });
+    return chain;
+  }
+
+  function flushTyping() {
+    timers.forEach(function (_t, form) { autosave(form); });
+  }
+  window.addEventListener("pagehide", flushTyping);
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flushTyping(); });
 
   // ------------------------------------------------------------------ photos
 
@@ -405,21 +616,15 @@
 
   // ------------------------------------------------------------------ leaving with unsent items
 
-  var leaveConfirmed = false;
+  // Queued items are safe on the phone: leaving (or tapping a link offline) asks nothing. What
+  // is not kept anywhere yet is an edit that cannot be saved (no verdict chosen): that warns.
   window.addEventListener("beforeunload", function (evt) {
-    if (window.DDT.pending && !leaveConfirmed) {
+    timers.forEach(function (_t, form) { keepDraft(form); });
+    var unsaved = Array.prototype.filter.call(document.querySelectorAll("form[data-autosave]"), function (f) { return dirty.has(f); });
+    if (unsaved.length) {
       evt.preventDefault();
-      evt.returnValue = "还有 " + window.DDT.pending + " 条记录未同步（已保存在本机）。";
+      evt.returnValue = "有 " + unsaved.length + " 项修改还没有保存（" + (missing(unsaved[0]) || "") + "）。";
       return evt.returnValue;
-    }
-  });
-  document.addEventListener("click", function (evt) {
-    var a = evt.target.closest && evt.target.closest("a[href]");
-    if (!a || !window.DDT.pending || a.target === "_blank" || a.getAttribute("href").charAt(0) === "#") return;
-    if (!window.confirm("还有 " + window.DDT.pending + " 条记录未同步。\n它们已保存在本机，联网后会自动提交；请不要清除浏览器数据。\n\n确定离开本页？")) {
-      evt.preventDefault();
-    } else {
-      leaveConfirmed = true;
     }
   });
 
@@ -462,7 +667,9 @@
         if (reg.active) reg.active.postMessage({ type: "precache", urls: urls });
       }).catch(function () { /* no service worker (e.g. plain HTTP on a LAN): the outbox still works */ });
     }
-    refreshBadge().then(function () { drain(); });
+    var insecure = document.getElementById("insecure-banner");
+    if (insecure) insecure.hidden = !!window.isSecureContext;
+    adoptDrafts().then(refreshBadge).then(function () { drain(); });
   }
 
   window.DDT = window.DDT || {};
@@ -471,6 +678,8 @@
   window.DDT.drain = drain;
   window.DDT.outboxItems = allItems;
   window.DDT.uuid = uuid;
+  window.DDT.autosave = autosave;
+  window.DDT.unsaved = function () { return dirty.size; };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

@@ -1,0 +1,52 @@
+"""What every capture route answers the phone: the autosave client (static/js/outbox.js) asks
+for JSON; HTMX and plain forms keep their HTML. Also the notice a person sees on an item whose
+answer someone else's stale save replaced (the lead sees the same on 修改冲突)."""
+from flask import current_app, jsonify, request
+from markupsafe import Markup, escape
+
+from ..extensions import db
+from ..models import RecordConflict, User
+from ..timefmt import local_time
+
+STATUS_LABELS = {"conflict": "已保存（覆盖了您没有看到的修改，已留存供组长处理）"}
+
+
+def wants_json():
+    return "application/json" in (request.headers.get("Accept") or "")
+
+
+def saved(record, status, edit_url=None, **extra):
+    """The stored result of a capture save (a replay gets the same answer as the first time)."""
+    label = STATUS_LABELS.get(status, "已保存")
+    author = getattr(record, "author", None)
+    when = getattr(record, "updated_at", None)
+    at = " ".join(x for x in ((author.name if author else ""),
+                              local_time(when, tz_name=current_app.config["TIMEZONE"]) if when else "") if x)
+    return jsonify(ok=True, status=status, id=record.id, version=record.version,
+                   label=f"{label} · 第 {record.version} 版", at=at, edit_url=edit_url, **extra), 200
+
+
+def refused(message):
+    return jsonify(ok=False, error=message), 422
+
+
+def overwritten_notices(inspection_id, kind, user, record_ids=None):
+    """{record id: notice HTML} for the open conflicts in which `user`'s answer was replaced."""
+    rows = db.session.execute(db.select(RecordConflict).filter_by(
+        inspection_id=inspection_id, kind=kind, resolved_at=None)).scalars().all()
+    mine = [c for c in rows if (c.overwritten or {}).get("author_id") == user.id and c.author_id != user.id
+            and (record_ids is None or c.record_id in record_ids)]
+    if not mine:
+        return {}
+    names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_({c.author_id for c in mine}))).all())
+    out = {}
+    for c in mine:
+        was = c.overwritten or {}
+        what = "、".join(escape(str(was[k])) for k in ("verdict", "judgement", "satisfaction") if was.get(k))
+        note = escape((was.get("note") or "")[:60])
+        out[c.record_id] = Markup(
+            f'<div class="flash flash-error conflict-notice" role="alert">您保存的「{what or "答案"}」'
+            f'{("（" + note + "）") if note else ""}已被{escape(names.get(c.author_id, ""))}于 '
+            f'{local_time(c.created_at, tz_name=current_app.config["TIMEZONE"])} 覆盖：对方保存时没有看到您的答案。两个版本都已留存，'
+            f'由组长在「修改冲突」中处理。</div>')
+    return out
