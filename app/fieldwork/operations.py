@@ -6,10 +6,12 @@ finds it and gets the stored record back, changing nothing. Edits carry the vers
 were made on; a stale one is applied (later write wins) and the overwritten state is kept as
 a RecordConflict for the group lead.
 """
+import random
 import re
+import time
 import uuid as uuidlib
 
-from sqlalchemy import update
+from sqlalchemy import inspect as sa_inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,7 +98,13 @@ def base_of(base_version):
 
 # A save that lost a race (its version was claimed, or a twin or a first answer was stored
 # first) rolls back and starts again from a fresh read; each retry means another save landed.
-MAX_ATTEMPTS = 30
+# The row is read FOR UPDATE, so on PostgreSQL the read waits for the save ahead of it and the
+# claim holds; SQLite has one writer at a time and ignores FOR UPDATE: there the claim decides.
+MAX_ATTEMPTS = 60
+
+
+def _back_off(attempt):
+    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
 
 def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, find, new, base_version,
@@ -115,7 +123,9 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
     for _attempt in range(MAX_ATTEMPTS):
         op = find_op(client_uuid, kind, inspection, user)
         if op is not None:
-            return db.session.get(model, op.record_id), "replay"
+            record = db.session.get(model, op.record_id)
+            set_committed_value(record, "version", op.version)  # the version this submission stored
+            return record, "replay"
         if inspection.locked:
             raise OperationError("本次检查已签发锁定，记录不能再修改。")
         now = utcnow()
@@ -138,6 +148,7 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
                 before = snapshot(record)
                 if not claim_version(model, record, read_version):
                     db.session.rollback()
+                    _back_off(_attempt)
                     continue
                 status = "updated" if base == read_version else "conflict"
                 if status == "conflict":
@@ -152,11 +163,16 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
             if before_commit is not None:
                 before_commit(record, now)
             remember_op(client_uuid, kind, record.id, record.version, user, inspection)
+            db.session.flush()
+            stored = {a.key: getattr(record, a.key) for a in sa_inspect(model).column_attrs}
             db.session.commit()
+            for key, value in stored.items():  # the row as this save stored it, not as a later one left it
+                set_committed_value(record, key, value)
             return record, status
         except IntegrityError:
             # a twin with this UUID, or another first answer to this item, was stored first
             db.session.rollback()
+            _back_off(_attempt)
             continue
     raise OperationError("保存的人太多，暂时未能保存，请稍后重试（已保存在本机的记录会自动重试）。")
 
@@ -180,7 +196,8 @@ def save_check_record(
 
     def find():
         return db.session.execute(db.select(CheckRecord).filter_by(
-            inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id, item_code=item_code)).scalar()
+            inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id, item_code=item_code)
+            .with_for_update()).scalar()
 
     def new():
         return CheckRecord(inspection_id=inspection.id, subject_type=subject_type, subject_id=subject_id,
@@ -213,7 +230,7 @@ def save_versioned(*, kind, model, inspection, user, client_uuid, values, record
     def find():
         if record_id is None:
             return None
-        return db.session.get(model, record_id, populate_existing=True)
+        return db.session.get(model, record_id, populate_existing=True, with_for_update=True)
 
     def new():
         row = model(inspection_id=inspection.id, **create)
@@ -234,7 +251,7 @@ def save_text_edit(*, kind, record, inspection, user, values, base_version, labe
     keys = list(values)
     base = base_of(base_version) if base_version not in (None, "") else record.version
     for _attempt in range(MAX_ATTEMPTS):
-        db.session.refresh(record)
+        db.session.refresh(record, with_for_update=True)
         read_version = record.version
         before = _snap(record, keys)
         if not claim_version(type(record), record, read_version):

@@ -1,12 +1,11 @@
 """Browser tests: Playwright for Python driving Debian's chromium at a phone viewport,
 against the app served by a real WSGI server in a thread (SQLite file database)."""
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import OUTPUT_DIR
+from tests.live import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -22,30 +21,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.xdist_group("browser"))
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = None
-
-    def start(self):
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
-
-    def restart(self):
-        """Stop and start again on the same port (for 'the server went away' tests)."""
-        port = self.server.server_port
-        self.stop()
-        self.server.server_close()
-        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self.start()
 
 
 @pytest.fixture
@@ -93,3 +68,12 @@ def screenshot(page, name, full_page=True):
     path = os.path.join(OUTPUT_DIR, f"{name}.png")
     page.screenshot(path=path, full_page=full_page)
     return path
+
+
+def wait_saved(page, selector=None, version=None):
+    """Every edit on the page has reached the server: nothing typing, saving or queued, and
+    (when given) the item shows that stored version."""
+    page.wait_for_function("""() => window.DDT && DDT.pending === 0 && !document.querySelector(
+        "[data-save-state][data-kind=saving], [data-save-state][data-kind=typing], [data-save-state][data-kind=queued]")""")
+    if selector:
+        page.wait_for_selector(f"{selector} [data-save-state]:has-text('{'第 %d 版' % version if version else '已保存'}')")

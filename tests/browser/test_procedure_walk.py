@@ -2,7 +2,7 @@
 group summary → feedback signed. Screenshots of each step's main page in tests/output/."""
 from app.extensions import db
 from app.models import CheckRecord, Draw, Feedback, GroupSummary, HearingEntry, Inspection, Interview
-from tests.browser.conftest import PHONE, login_page, screenshot
+from tests.browser.conftest import PHONE, login_page, screenshot, wait_saved
 
 
 def test_procedure_on_a_phone(app, demo, live_server, browser, page):
@@ -39,8 +39,8 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     item = page.locator("#item-CA-G9")
     item.locator("label.verdict:has-text('缺失')").click()
     item.locator("textarea[name=note]").fill("未提供教师培训学时统计")
-    item.locator("button[type=submit]").click()
-    page.wait_for_selector("#item-CA-G9 .saved:has-text('第 1 版')")
+    item.locator("textarea[name=note]").blur()
+    wait_saved(page, "#item-CA-G9")
     screenshot(page, "step2-archives", full_page=False)
 
     # a school visit: start, one finding, finish
@@ -52,8 +52,8 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     item.locator("label.verdict:has-text('存疑')").click()
     item.locator("input[name=observed_value]").fill("3200")
     item.locator("textarea[name=note]").fill("实测运动场约3200㎡，少于填报面积")
-    item.locator("button[type=submit]").click()
-    page.wait_for_selector("#item-R5 .saved:has-text('第 1 版')")
+    item.locator("textarea[name=note]").blur()
+    wait_saved(page, "#item-R5")
     page.click("button:has-text('完成本校检查')")
     page.wait_for_selector("text=已标记检查完成")
     screenshot(page, "step3-school", full_page=False)
@@ -64,8 +64,10 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     page.fill("textarea[name=answer_0]", "就近入学，步行十分钟")
     page.click("label.verdict:has-text('不满意')")
     page.fill("textarea[name=note]", "反映课后服务时间太短")
-    page.click("button:has-text('保存访谈')")
-    page.wait_for_selector("text=访谈记录已保存")
+    page.locator("textarea[name=note]").blur()
+    wait_saved(page, "#interview-form")
+    page.click("a:has-text('完成，回到')")
+    page.wait_for_selector("h1:has-text('实地随机访谈')")
     screenshot(page, "step5-interviews")
 
     # the group lead (inspector1 leads 第一组) collects and submits the summary

@@ -1,7 +1,7 @@
 """The first walk through: log in → scan a school's QR → answer an item → see it in the findings."""
 from app.extensions import db
 from app.models import CheckRecord
-from tests.browser.conftest import login_page, screenshot
+from tests.browser.conftest import login_page, screenshot, wait_saved
 
 
 def test_inspector_records_a_finding_the_lead_sees(app, demo, live_server, browser, page):
@@ -17,7 +17,7 @@ def test_inspector_records_a_finding_the_lead_sees(app, demo, live_server, brows
     item.locator("input[name=observed_value]").fill("58")
     item.locator("textarea[name=note]").fill("五年级二班实有58人，超过45人")
     item.locator("button[type=submit]").click()
-    page.wait_for_selector("#item-G5 .saved:has-text('第 1 版')")
+    wait_saved(page, "#item-G5")
     screenshot(page, "checklist-after-save")
 
     # Saved without a reload: the other items are still where they were.

@@ -410,6 +410,13 @@
   var DRAFTS = "ddt-draft:";
   var dirty = new Set();    // forms with an edit that cannot be saved yet (e.g. no verdict chosen)
   var timers = new Map();   // forms with typing not yet handed to the queue
+  var lastKept = new Map(); // form -> what was last handed to the queue (or shown by the server)
+
+  function contentOf(item) {
+    return JSON.stringify(item.fields.filter(function (f) {
+      return f[0] !== "client_uuid" && f[0] !== "base_version" && f[0] !== "csrf_token";
+    }));
+  }
 
   function setState(form, text, kind) {
     var el = form.querySelector("[data-save-state]");
@@ -486,6 +493,12 @@
     }
     dirty.delete(form);
     var item = itemFor(form);
+    var content = contentOf(item);
+    if (lastKept.get(form) === content) {  // nothing new (a second tap on 保存, a blur without change)
+      try { localStorage.removeItem(DRAFTS + item.formKey); } catch (e) { /* ignore */ }
+      return Promise.resolve();
+    }
+    lastKept.set(form, content);
     setState(form, navigator.onLine ? "保存中…" : "待同步：已保存在本机，联网后自动提交", navigator.onLine ? "saving" : "queued");
     return queueSave(item).then(function () {
       try { localStorage.removeItem(DRAFTS + item.formKey); } catch (e) { /* ignore */ }
@@ -536,6 +549,12 @@
     });
     return chain;
   }
+
+  document.addEventListener("ddt:failed", function (evt) {
+    var item = evt.detail.item;
+    var form = item.formId && item.page === location.pathname ? document.getElementById(item.formId) : null;
+    if (form) lastKept.delete(form);  // the same content may be sent again after a refusal
+  });
 
   function flushTyping() {
     timers.forEach(function (_t, form) { autosave(form); });
@@ -638,6 +657,9 @@
     } catch (e) { /* nothing stashed */ }
     document.querySelectorAll("input[name=client_uuid]").forEach(function (i) { i.value = uuid(); });
     document.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+    document.querySelectorAll("form[data-autosave]").forEach(function (f) {
+      if (!missing(f)) lastKept.set(f, contentOf(itemFor(f)));  // as the server showed it
+    });
     var b = badge();
     if (b) b.addEventListener("click", function () { if (window.DDT.failed && !window.DDT.pending) showFailed(); else drain(); });
     var banner = document.getElementById("offline-banner");
