@@ -47,14 +47,14 @@ def run(client, demo):
     post(f"/inspections/{iid}/schools/{school2.id}/items/Q8", t, client_uuid=u(), verdict="存疑", note="作业量偏大")
     post(f"/inspections/{iid}/groups/{g2.id}/summary/sync", t)
     post(f"/inspections/{iid}/groups/{g2.id}/summary/save", t, strengths="学校管理规范")
-    post(f"/inspections/{iid}/groups/{g2.id}/summary/submit", t)
+    post(f"/inspections/{iid}/groups/{g2.id}/summary/submit", t, confirm="1")
     client.post("/logout", data={"csrf_token": t})
 
     t = login(client, "inspector1")
     post(f"/photos/{photo['id']}/evidence", t)
     post(f"/photos/{photo['id']}/caption", t, caption="五年级二班课堂")
     post(f"/inspections/{iid}/groups/{g1.id}/summary/sync", t)
-    post(f"/inspections/{iid}/groups/{g1.id}/summary/submit", t)
+    post(f"/inspections/{iid}/groups/{g1.id}/summary/submit", t, confirm="1")
     client.post("/logout", data={"csrf_token": t})
 
     t = login(client, "lead")

@@ -171,13 +171,13 @@ def test_role_rules(client, demo, iid, app):
     g1 = demo["inspection"].groups[0]
     client.post("/logout", data={"csrf_token": token})
     token = login(client, "inspector2")
-    assert post(client, f"/inspections/{iid}/groups/{g1.id}/summary/submit", token).status_code == 403
+    assert post(client, f"/inspections/{iid}/groups/{g1.id}/summary/submit", token, confirm="1").status_code == 403
     assert post(client, f"/inspections/{iid}/groups/{g1.id}/summary/sync", token).status_code == 403
     # only the team lead signs off
-    assert post(client, f"/inspections/{iid}/feedback/sign", token).status_code == 403
+    assert post(client, f"/inspections/{iid}/feedback/sign", token, confirm="1").status_code == 403
     client.post("/logout", data={"csrf_token": token})
     token = login(client, "inspector1")  # a group lead, not the team lead
-    assert post(client, f"/inspections/{iid}/feedback/sign", token).status_code == 403
+    assert post(client, f"/inspections/{iid}/feedback/sign", token, confirm="1").status_code == 403
     assert db.session.get(Inspection, iid).locked is False
 
 
@@ -198,9 +198,9 @@ def test_summary_collects_exactly_the_groups_problems_and_feedback_counts(client
     client.post("/logout", data={"csrf_token": t1})
     t3 = login(client, "inspector3")  # lead of 第二组
     post(client, f"/inspections/{iid}/schools/{school2.id}/items/Q8", t3, client_uuid=u(), verdict="存疑", note="作业多")
-    post(client, f"/inspections/{iid}/schools/{school2.id}/visit/finish", t3)
+    post(client, f"/inspections/{iid}/schools/{school2.id}/visit/finish", t3, confirm="1")
     post(client, f"/inspections/{iid}/groups/{g2.id}/summary/sync", t3)
-    post(client, f"/inspections/{iid}/groups/{g2.id}/summary/submit", t3)
+    post(client, f"/inspections/{iid}/groups/{g2.id}/summary/submit", t3, confirm="1")
     client.post("/logout", data={"csrf_token": t3})
 
     t = login(client, "inspector1")  # lead of 第一组
@@ -222,7 +222,7 @@ def test_summary_collects_exactly_the_groups_problems_and_feedback_counts(client
     post(client, f"/inspections/{iid}/groups/{g1.id}/summary/problems/{hearing_p.id}", t, merge_into=str(interview_p.id))
     page = client.get(f"/inspections/{iid}/groups/{g1.id}/summary").get_data(as_text=True)
     assert f"/schools/{school1.id}#item-G5" in page and "陈督学" in page  # link back to the record and its author
-    post(client, f"/inspections/{iid}/groups/{g1.id}/summary/submit", t)
+    post(client, f"/inspections/{iid}/groups/{g1.id}/summary/submit", t, confirm="1")
     db.session.expire_all()
     assert db.session.get(GroupSummary, summary.id).status == "submitted"
     # a submitted summary is read-only
@@ -248,12 +248,12 @@ def test_summary_collects_exactly_the_groups_problems_and_feedback_counts(client
     assert "答辩问答 2 条" in page
 
     # sign-off needs a conclusion; a veto forbids 通过
-    resp = post(client, f"/inspections/{iid}/feedback/sign", t)
+    resp = post(client, f"/inspections/{iid}/feedback/sign", t, confirm="1")
     assert "请先选择结论" in text_of(client.get(resp.headers["Location"]))
     post(client, f"/inspections/{iid}/feedback/save", t, conclusion="通过", veto_V3="1")
     assert "不能为「通过」" in text_of(client.get(f"/inspections/{iid}/feedback"))
     post(client, f"/inspections/{iid}/feedback/save", t, conclusion="整改后复核", achievements="经费保障有力")
-    post(client, f"/inspections/{iid}/feedback/sign", t)
+    post(client, f"/inspections/{iid}/feedback/sign", t, confirm="1")
     db.session.expire_all()
     inspection = db.session.get(Inspection, iid)
     fb = db.session.execute(db.select(Feedback)).scalar_one()

@@ -148,3 +148,48 @@ def school_findings(inspection):
     for r in rows:
         grouped.setdefault(r.school, []).append(r)
     return list(grouped.items())
+
+
+def unanswered_items(inspection, school):
+    """The checklist items of a school with no answer yet: [(code, text)]."""
+    answered = set(db.session.scalars(db.select(CheckRecord.item_code).filter_by(
+        inspection_id=inspection.id, subject_type="school", subject_id=school.id)))
+    return [(i["code"], i["text"]) for i in inspection.standard.checklist if i["code"] not in answered]
+
+
+def photo_only_items(inspection, group_id=None):
+    """Items with photos but no verdict: a finding that would reach neither the summary nor
+    the report. [(subject_type, subject_id, item_code, school or None)], school items first."""
+    from ..models import Photo, School
+
+    shot = set(db.session.execute(db.select(Photo.subject_type, Photo.subject_id, Photo.item_code).where(
+        Photo.inspection_id == inspection.id, Photo.deleted_at.is_(None), Photo.item_code.is_not(None),
+        Photo.subject_type.in_(("school", "archive_county", "archive_school", "department")))).all())
+    if not shot:
+        return []
+    answered = set(db.session.execute(db.select(CheckRecord.subject_type, CheckRecord.subject_id, CheckRecord.item_code)
+                                      .where(CheckRecord.inspection_id == inspection.id)).all())
+    left = sorted(shot - answered, key=lambda k: (k[0] != "school", k[1], k[2]))
+    if group_id is not None:
+        schools = {v.school_id for v in inspection.visits if v.group_id == group_id}
+        left = [k for k in left if k[0] == "school" and k[1] in schools]
+    names = {s.id: s for s in db.session.scalars(db.select(School).where(
+        School.id.in_({k[1] for k in left if k[0] in ("school", "archive_school")})))} if left else {}
+    return [(st, sid, code, names.get(sid) if st in ("school", "archive_school") else None) for st, sid, code in left]
+
+
+def unfinished(inspection):
+    """What is not done before 签发: schools not finished, summaries not submitted, conflicts
+    not handled, items with photos but no verdict."""
+    from ..models import GroupSummary, RecordConflict
+
+    submitted = set(db.session.scalars(db.select(GroupSummary.group_id).filter_by(
+        inspection_id=inspection.id, status="submitted")))
+    return {
+        "schools": [(v.school, v.state_label) for v in sorted(inspection.visits, key=lambda v: v.school.code)
+                    if not v.finished_at],
+        "summaries": [g.name for g in inspection.groups if g.id not in submitted],
+        "conflicts": db.session.scalar(db.select(db.func.count(RecordConflict.id)).filter_by(
+            inspection_id=inspection.id, resolved_at=None)),
+        "photo_only": photo_only_items(inspection),
+    }

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
 from ..fieldwork.operations import OperationError, new_uuid, save_check_record
-from ..permissions import ALL_ROLES, current_inspection_for, require_capture, roles
+from ..permissions import ALL_ROLES, current_inspection_for, is_team_lead, require_capture, roles
 from ..fieldwork.measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
 from .capture import overwritten_notices, refused, saved, wants_json
@@ -94,8 +94,10 @@ def school(iid, school_id):
     inspection, school, visit = _load_page(iid, school_id)
     standard = inspection.standard
     html, answered, photo_only = items_html(inspection, school, standard)
+    can_add_visit = visit is None and (current_user.role == "admin" or is_team_lead(current_user, inspection))
     return render_template("checklist/school.html", inspection=inspection, school=school, standard=standard,
-                           visit=visit, answered=answered, photo_only=photo_only, items_html=html)
+                           visit=visit, answered=answered, photo_only=photo_only, items_html=html,
+                           can_add_visit=can_add_visit)
 
 
 CSRF_MARK, UUID_MARK = "@@csrf@@", "@@uuid@@"

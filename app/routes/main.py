@@ -30,4 +30,19 @@ def home():
     today_visits = [v for v in visits if v.planned_date == today]
     other_visits = [v for v in visits if v.planned_date != today]
     return render_template("main/home.html", inspections=inspections, visits=visits, today_visits=today_visits,
-                           other_visits=other_visits, counties=counties)
+                           other_visits=other_visits, counties=counties, offline_pages=offline_pages)
+
+
+def offline_pages(visit):
+    """The pages an inspector opens at an assigned school besides its checklist: kept on the
+    phone too (the service worker fetches them), so they open with no signal."""
+    from flask import url_for
+
+    from ..standards import interview_questions
+
+    iid, sid = visit.inspection_id, visit.school_id
+    urls = [url_for("procedure.school_archives", iid=iid, school_id=sid),
+            url_for("procedure.new_interview", iid=iid, school_id=sid, back="school")]
+    urls += [url_for("procedure.new_interview", iid=iid, type=t, school_id=sid, back="school")
+             for t in interview_questions()["types"]]
+    return " ".join(urls)

@@ -13,6 +13,7 @@ from ..fieldwork.operations import (
 )
 from ..permissions import ALL_ROLES, inspection_or_404, record_in, require_capture, roles
 from ..fieldwork.procedure import ensure_departments
+from ..fieldwork.progress import photo_only_items, unanswered_items
 from ..standards import interview_questions
 from .capture import overwritten_notices, refused, saved, wants_json
 from .photos import photo_ids
@@ -458,6 +459,18 @@ def visit_state(iid, school_id, action):
     now = utcnow()
     before = {"started_at": visit.started_at and visit.started_at.isoformat(),
               "finished_at": visit.finished_at and visit.finished_at.isoformat()}
+    if action == "finish" and request.form.get("confirm") != "1":
+        left = unanswered_items(inspection, visit.school)
+        shot = {code for st, sid, code, _s in photo_only_items(inspection) if st == "school" and sid == school_id}
+        if left:
+            school_url = url_for("checklist.school", iid=iid, school_id=school_id)
+            return render_template(
+                "confirm.html", title=f"完成{visit.school.name}的检查？",
+                message=f"还有 {len(left)} 项没有作答。没有作答的项目不会进入小组汇总和反馈意见；确认本校已检查完毕再完成。",
+                sections=[("拍了照片但未选结论", [(f"{c} {t}", f"{school_url}#item-{c}") for c, t in left if c in shot]),
+                          ("未作答的检查项", [(f"{c} {t}", f"{school_url}#item-{c}") for c, t in left if c not in shot])],
+                action=url_for("procedure.visit_state", iid=iid, school_id=school_id, action="finish"),
+                confirm_label="仍然完成本校检查", back_url=school_url)
     if action == "start":
         visit.started_at = visit.started_at or now
         message = "已开始检查。"

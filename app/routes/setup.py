@@ -236,6 +236,8 @@ def change(iid, action):
     except OperationError as e:
         db.session.rollback()
         flash(str(e), "error")
+    if action == "visit_save" and form.get("back") == "school" and form.get("school_id", type=int):
+        return redirect(url_for("checklist.school", iid=iid, school_id=form.get("school_id", type=int)))
     return redirect(url_for("setup.show", iid=iid) + f"#{action.split('_')[0]}")
 
 

@@ -13,6 +13,7 @@ from ..fieldwork.procedure import (
     summary_for, sync_summary,
 )
 from ..permissions import inspection_or_404 as _inspection
+from ..fieldwork.progress import photo_only_items, unfinished
 
 bp = Blueprint("summaries", __name__)
 
@@ -126,6 +127,10 @@ def summary_action(iid, group_id, action):
             live = [p for p in s.problems if not p.merged_into_id]
             if not live and not s.narrative:
                 raise OperationError("汇总还没有问题或综述，请先收集问题或填写综述。")
+            if request.form.get("confirm") != "1":
+                page = _submit_check(inspection, group)
+                if page is not None:
+                    return page
             submit_summary(s, current_user)
             flash(f"{group.name}汇总已提交检查组组长。", "success")
         else:
@@ -135,6 +140,55 @@ def summary_action(iid, group_id, action):
         db.session.rollback()
         flash(str(e), "error")
     return back
+
+
+def _submit_check(inspection, group):
+    """Submitting with schools of the group not started or not finished asks first."""
+    visits = sorted((v for v in inspection.visits if v.group_id == group.id), key=lambda v: v.school.code)
+    not_started = [v for v in visits if not v.started_at]
+    open_ = [v for v in visits if v.started_at and not v.finished_at]
+    shot = photo_only_items(inspection, group.id)
+    if not (not_started or open_ or shot):
+        return None
+
+    def link(school_id):
+        return url_for("checklist.school", iid=inspection.id, school_id=school_id)
+
+    return render_template(
+        "confirm.html", title=f"提交{group.name}汇总？",
+        message="本组还有学校没有开始或没有完成检查。提交后汇总交检查组组长，不能再修改（组长可以退回）。",
+        sections=[("没有开始检查的学校", [(v.school.name, link(v.school_id)) for v in not_started]),
+                  ("检查中、没有完成的学校", [(v.school.name, link(v.school_id)) for v in open_]),
+                  ("拍了照片但未选结论", [(f"{sch.name if sch else ''} {code}", link(sid) + f"#item-{code}")
+                                    for _st, sid, code, sch in shot])],
+        action=url_for("summaries.summary_action", iid=inspection.id, group_id=group.id, action="submit"),
+        confirm_label="仍然提交", back_url=url_for("summaries.summary", iid=inspection.id, group_id=group.id))
+
+
+@bp.get("/inspections/<int:iid>/feedback/sign")
+@roles(*ALL_ROLES)
+def sign_check(iid):
+    """Before 签发: what is unfinished, and an explicit confirmation."""
+    inspection = _inspection(iid)
+    _require_team_lead(inspection)
+    left = unfinished(inspection)
+
+    def link(school_id):
+        return url_for("checklist.school", iid=iid, school_id=school_id)
+
+    where = {"archive_county": "县级档案", "archive_school": "学校档案", "department": "部门"}
+    return render_template(
+        "confirm.html", title="签发反馈意见？",
+        message="签发后本次检查的全部记录锁定，不能再修改（重新打开会记入修改日志）。请先看清以下未完成的事项。",
+        sections=[("没有完成检查的学校", [(f"{s.name}（{state}）", link(s.id)) for s, state in left["schools"]]),
+                  ("没有提交的小组汇总", [(name, url_for("summaries.index", iid=iid)) for name in left["summaries"]]),
+                  ("没有处理的修改冲突", [(f"{left['conflicts']} 条", url_for("summaries.conflicts", iid=iid))]
+                   if left["conflicts"] else []),
+                  ("拍了照片但未选结论", [(f"{sch.name if sch else where.get(st, '')} {code}",
+                                     link(sid) + f"#item-{code}" if st == "school" else None)
+                                    for st, sid, code, sch in left["photo_only"]])],
+        action=url_for("summaries.feedback_action", iid=iid, action="sign"),
+        confirm_label="确认签发并锁定", back_url=url_for("summaries.feedback", iid=iid))
 
 
 @bp.post("/inspections/<int:iid>/groups/<int:group_id>/summary/problems/<int:pid>")
@@ -242,6 +296,8 @@ def feedback_action(iid, action):
             added = import_summaries(fb, inspection, current_user)
             flash(f"已从已提交的小组汇总导入问题 {added} 个。", "success")
         elif action == "sign":
+            if request.form.get("confirm") != "1":
+                return redirect(url_for("summaries.sign_check", iid=iid))
             sign_feedback(fb, inspection, current_user)
             flash("反馈意见已签发，本次检查的记录已锁定。", "success")
         else:

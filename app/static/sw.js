@@ -80,7 +80,7 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type !== "precache" || !Array.isArray(data.urls)) return;
   event.waitUntil(caches.open(PAGES).then(function (cache) {
-    return Promise.all(data.urls.slice(0, 200).map(function (u) {
+    return Promise.all(data.urls.slice(0, 800).map(function (u) {
       var target = new URL(u, self.location.origin);
       if (target.origin !== self.location.origin) return null;
       return fetch(target.href, { credentials: "same-origin" }).then(function (resp) {

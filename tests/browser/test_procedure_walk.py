@@ -55,6 +55,10 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     item.locator("textarea[name=note]").blur()
     wait_saved(page, "#item-R5")
     page.click("button:has-text('完成本校检查')")
+    page.wait_for_selector("h1:has-text('完成')")  # items are left: they are listed first
+    assert page.locator(".confirm-list li").count() > 0
+    screenshot(page, "step3-finish-confirm")
+    page.click("button:has-text('仍然完成本校检查')")
     page.wait_for_selector("text=已标记检查完成")
     screenshot(page, "step3-school", full_page=False)
 
@@ -77,6 +81,8 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     page.fill("textarea[name=strengths]", "学校办学条件明显改善")
     page.click("button:has-text('保存综述')")
     page.click("button:has-text('提交检查组组长')")
+    page.wait_for_selector("button:has-text('仍然提交')")  # schools of the group not started are listed
+    page.click("button:has-text('仍然提交')")
     page.wait_for_selector("text=汇总已提交检查组组长")
     screenshot(page, "step6-summary")
 
@@ -88,8 +94,10 @@ def test_procedure_on_a_phone(app, demo, live_server, browser, page):
     lead.select_option("select[name=conclusion]", "整改后复核")
     lead.click("button:has-text('保存反馈意见')")
     lead.wait_for_selector("text=反馈意见已保存")
-    lead.on("dialog", lambda d: d.accept())
-    lead.click("button:has-text('签发反馈意见')")
+    lead.click("a:has-text('签发反馈意见')")
+    lead.wait_for_selector("h2:has-text('没有完成检查的学校')")  # what is unfinished, first
+    screenshot(lead, "step7-sign-confirm")
+    lead.click("button:has-text('确认签发并锁定')")
     lead.wait_for_selector("text=反馈意见已签发")
     screenshot(lead, "step7-feedback")
     lead.goto(f"{base}/inspections/{iid}")

@@ -684,8 +684,11 @@
         return navigator.serviceWorker.ready;
       }).then(function (reg) {
         // this page (it may have loaded before the worker took control) and the assigned checklists
-        var urls = [location.pathname + location.search].concat(Array.prototype.map.call(
-          document.querySelectorAll("[data-precache]"), function (a) { return a.getAttribute("href"); }));
+        var urls = [location.pathname + location.search];
+        document.querySelectorAll("[data-precache]").forEach(function (a) {
+          urls.push(a.getAttribute("href"));
+          (a.getAttribute("data-precache-more") || "").split(" ").forEach(function (u) { if (u) urls.push(u); });
+        });
         if (reg.active) reg.active.postMessage({ type: "precache", urls: urls });
       }).catch(function () { /* no service worker (e.g. plain HTTP on a LAN): the outbox still works */ });
     }
