@@ -47,6 +47,7 @@ bench: test-deps browser-deps
 	$(PY) bench/photos.py
 	$(PY) bench/report.py
 	$(PY) bench/pages.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/output

@@ -107,10 +107,11 @@ _items_cache = OrderedDict()  # rendered item lists, per process; keyed by every
 @lru_cache(maxsize=None)
 def _state_stmt():
     """One row that changes whenever anything the item list shows changes: the school's answers
-    (count, last change, sum of versions) and photos (count, sum of ids)."""
+    (count, last change, sum of versions) and photos (count, sum of ids); and the inspection's
+    open conflicts (a notice is looked up only when there are any)."""
     from sqlalchemy import func, select
 
-    from ..models import Photo
+    from ..models import Photo, RecordConflict
 
     rec = (CheckRecord.inspection_id == bindparam("iid"), CheckRecord.subject_type == "school",
            CheckRecord.subject_id == bindparam("sid"))
@@ -122,6 +123,9 @@ def _state_stmt():
         select(func.coalesce(func.sum(CheckRecord.version), 0)).where(*rec).scalar_subquery(),
         select(func.count(Photo.id)).where(*pho).scalar_subquery(),
         select(func.coalesce(func.sum(Photo.id), 0)).where(*pho).scalar_subquery(),
+        select(func.count(RecordConflict.id)).where(
+            RecordConflict.inspection_id == bindparam("iid"), RecordConflict.kind == "check_record",
+            RecordConflict.resolved_at.is_(None)).scalar_subquery(),
     )
 
 
@@ -133,7 +137,7 @@ def items_html(inspection, school, standard):
     from ..indicators.school_import import data_stamp
 
     state = tuple(db.session.execute(_state_stmt(), {"iid": inspection.id, "sid": school.id}).one())
-    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state,
+    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state[:5],
            data_stamp(school.id, inspection.year))
     cached = _items_cache.get(key)
     if cached is None:
@@ -152,7 +156,8 @@ def items_html(inspection, school, standard):
         _items_cache.move_to_end(key)
     html, photo_only = cached
     html = html.replace(CSRF_MARK, generate_csrf())
-    html = _with_notices(html, inspection, school)
+    if state[5]:  # open conflicts in this inspection: is one of them this user's answer here?
+        html = _with_notices(html, inspection, school)
     return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0], photo_only
 
 
