@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
 from ..fieldwork.operations import OperationError, new_uuid, save_check_record
-from ..permissions import ALL_ROLES, current_inspection_for, is_team_lead, require_capture, roles
+from ..permissions import ALL_ROLES, current_inspection_for, is_team_lead, roles
 from ..fieldwork.measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
 from .capture import overwritten_notices, refused, saved, wants_json
@@ -42,12 +42,6 @@ def _load(iid, school_id):
     if school.county_id != inspection.county_id:
         abort(404, description="该学校不属于本次检查的县（市、区）。")
     return inspection, school
-
-
-def _visit(inspection, school):
-    return db.session.execute(
-        db.select(Visit).options(db.joinedload(Visit.group)).filter_by(inspection_id=inspection.id, school_id=school.id)
-    ).scalar()
 
 
 # The checklist is the hottest page: its statements are built once per process (building a
@@ -203,13 +197,16 @@ def _school_figures(school_id, standard_id, year, updated_at, rows):
 @bp.post("/inspections/<int:iid>/schools/<int:school_id>/items/<item_code>")
 @roles("inspector", "lead")
 def save_item(iid, school_id, item_code):
-    inspection, school = _load(iid, school_id)
-    require_capture(inspection)
+    # one query for the inspection, school, membership and visit (the hottest POST, like the page)
+    inspection, school, visit = _load_page(iid, school_id)
+    if current_user.role == "admin":
+        abort(403, description="只有本次检查的检查组成员可以录入。")
+    if inspection.locked:
+        abort(403, description="本次检查已签发锁定，记录不能再修改。")
     standard = inspection.standard
     item = standard.checklist_by_code.get(item_code)
     if item is None:
         abort(404, description=f"检查项 {item_code} 不在本次检查的标准中。")
-    visit = _visit(inspection, school)
     error, status = None, None
     try:
         measurements, observed = None, request.form.get("observed_value", "")
