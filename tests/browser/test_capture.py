@@ -100,3 +100,29 @@ def test_plain_http_host_shows_the_banner_and_still_queues(app, demo, live_serve
     finally:
         other.close()
     assert _record(app, school, "Q7").verdict == "存疑"
+
+
+def test_assigned_schools_archive_and_interview_pages_open_offline(app, demo, live_server, phone, page):
+    base, iid = live_server.url, demo["inspection"].id
+    visit = next(v for v in demo["inspection"].visits if v.inspector and v.inspector.username == "inspector1")
+    school = visit.school
+    login_page(page, base, "inspector1")  # the home page hands the assigned schools' pages to the worker
+    archives = f"{base}/inspections/{iid}/archives/schools/{school.id}"
+    interview = f"{base}/inspections/{iid}/interviews/new?school_id={school.id}&back=school"
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.goto(f"{base}/")  # now controlled by the worker; the page asks it to keep the schools' pages
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+    cached = """async urls => { const c = await caches.open('ddt-pages');
+                                for (const u of urls) if (!(await c.match(u))) return false; return true; }"""
+    for _ in range(60):
+        if page.evaluate(cached, [archives, interview]):
+            break
+        page.wait_for_timeout(500)
+    assert page.evaluate(cached, [archives, interview])
+    phone.set_offline(True)
+    page.goto(archives)
+    page.wait_for_selector(f"h1:has-text('{school.name}')")
+    page.goto(interview)
+    page.wait_for_selector("h1:has-text('新访谈')")
+    page.click("a.button:has-text('家长')")  # the chosen type's form, for this school, from the phone's copy
+    page.wait_for_selector(f"select[name=school_id] option[value='{school.id}'][selected]", state="attached")

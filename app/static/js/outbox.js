@@ -615,6 +615,12 @@
   document.addEventListener("ddt:synced", function (evt) {
     var item = evt.detail.item;
     if (item.mode !== "photo") return;
+    var code = fieldValue(item, "item_code");
+    var owner = code && item.page === location.pathname ? document.getElementById("item-" + code) : null;
+    if (owner && owner.hasAttribute("data-autosave") && missing(owner) && !dirty.has(owner)) {
+      owner.classList.add("photo-only");  // a photo is not a finding until a verdict is chosen
+      setState(owner, "有照片，未选结论：请选择结论", "unsaved");
+    }
     var tile = document.querySelector(".pending[data-seq='" + item.seq + "']");
     delete progressHandlers[item.seq];
     if (!tile) return;
@@ -637,8 +643,24 @@
 
   // Queued items are safe on the phone: leaving (or tapping a link offline) asks nothing. What
   // is not kept anywhere yet is an edit that cannot be saved (no verdict chosen): that warns.
+  // Other capture forms (a new hearing entry is added with its button): typed into and not yet
+  // handed over is an edit that would be lost.
+  var typedPlain = new Set();
+  document.addEventListener("input", function (evt) {
+    var form = evt.target.form;
+    if (form && isOutboxForm(form) && !form.hasAttribute("data-autosave") && evt.target.type !== "file") typedPlain.add(form);
+  });
+  document.addEventListener("submit", function (evt) { typedPlain.delete(evt.target); }, true);
+  document.addEventListener("htmx:beforeRequest", function (evt) { typedPlain.delete(evt.detail.elt); });
+
   window.addEventListener("beforeunload", function (evt) {
     timers.forEach(function (_t, form) { keepDraft(form); });
+    typedPlain.forEach(function (f) { if (!document.contains(f)) typedPlain.delete(f); });
+    if (typedPlain.size) {
+      evt.preventDefault();
+      evt.returnValue = "有填写了但还没有添加的内容。";
+      return evt.returnValue;
+    }
     var unsaved = Array.prototype.filter.call(document.querySelectorAll("form[data-autosave]"), function (f) { return dirty.has(f); });
     if (unsaved.length) {
       evt.preventDefault();
