@@ -5,7 +5,7 @@
 - 3号 (16 pt) 仿宋_GB2312 body, 22 lines × 28 characters: the section declares a document grid
   (w:docGrid linesAndChars, line pitch 225 mm / 22, character pitch 156 mm / 28); body paragraphs
   also carry the pitch themselves (exact line spacing of one grid line, characters condensed by
-  0.25 pt) and do not snap to the grid, so Word, WPS and LibreOffice all set 28 characters a line
+  0.3 pt) and do not snap to the grid, so Word, WPS and LibreOffice all set 28 characters a line
   (LibreOffice 7 gives a 16 pt character two cells of a 15.8 pt grid);
 - justified paragraphs indented two characters; headings 一、 黑体, （一） 楷体; title 2号 小标宋;
 - page numbers "— N —" in 4号 半角 宋体 7 mm below the type area, odd pages right and even pages
@@ -41,7 +41,7 @@ MM_PT = 72 / 25.4
 LINE_TWIPS = int(TYPE_H * MM_PT * 20 / LINES)  # 579: 22 lines fill the 225 mm
 CHAR_PT = TYPE_W * MM_PT / CHARS  # 15.79 pt: 28 characters fill the 156 mm
 CHAR_SPACE = round((CHAR_PT - BODY_PT) * 4096)  # w:charSpace, 1/4096 pt against the 16 pt body (-848)
-CONDENSE = -5  # twentieths of a point: 16 − 0.25 = 15.75 pt a character ≤ the 15.79 pt pitch
+CONDENSE = -6  # twentieths of a point: 16 − 0.3 = 15.7 pt a character, just under the 15.79 pt pitch
 CELL_PT = BODY_PT + CONDENSE / 20  # the width one body character takes
 PAGE_NO_GAP = 7  # mm between the type area and the page number's line
 FOOTER_LINE_PT = 20  # the page-number line's exact height
