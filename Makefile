@@ -22,12 +22,16 @@ $(VENV)/.test-deps: requirements-test.txt requirements.txt $(VENV)/.deps
 deps: $(VENV)/.deps
 test-deps: $(VENV)/.test-deps
 
-# Debian's chromium and CJK fonts for the browser tests (playwright cannot download a browser here).
+# Debian's chromium and CJK fonts for the browser tests (playwright cannot download a browser here),
+# and LibreOffice (writer, calc) with poppler-utils: the documents are checked as an office prints them.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
-	  echo "installing chromium and fonts-noto-cjk with apt"; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	    || ! command -v soffice >/dev/null || [ ! -d /usr/lib/libreoffice/program ] \
+	    || ! dpkg -s libreoffice-writer libreoffice-calc >/dev/null 2>&1 || ! command -v pdftotext >/dev/null; then \
+	  echo "installing chromium, fonts-noto-cjk, libreoffice-writer, libreoffice-calc and poppler-utils with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium fonts-noto-cjk; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+	    chromium fonts-noto-cjk libreoffice-writer libreoffice-calc poppler-utils; \
 	fi
 
 run: deps

@@ -244,7 +244,7 @@ def test_summary_collects_exactly_the_groups_problems_and_feedback_counts(client
     page = text_of(client.get(f"/inspections/{iid}/feedback"))
     assert f"检查记录 {db.session.scalar(db.select(db.func.count(CheckRecord.id)))} 条" in page
     assert "实地访谈 2 人（教师 1、学生 1），满意率 50.0%" in page
-    assert f"计划检查 {len(demo['inspection'].visits)} 所，完成检查 1 所" in page
+    assert f"计划检查 {len(demo['inspection'].visits)} 所，实地检查 2 所" in page  # two schools answered
     assert "答辩问答 2 条" in page
 
     # sign-off needs a conclusion; a veto forbids 通过

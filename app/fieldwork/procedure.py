@@ -12,6 +12,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.records import PROBLEM_VERDICTS
 from .operations import OperationError, audit, claim_version
+from ..reports import wording
 from ..standards import interview_questions
 
 POOR_JUDGEMENTS = ("一般", "差")  # hearing answers the summary collects as problems
@@ -66,11 +67,13 @@ def group_problems(group):
             where = schools[r.school_id].name
         elif r.subject_type == "archive_county":
             where = "县级档案"
-        detail = "；".join(x for x in (r.observed_value and f"实测 {r.observed_value}", r.note) if x)
+        text = wording.finding(standard.indicators.get(r.indicator_code), item, r.verdict, r.observed_value,
+                               r.measurements, r.note)
+        if r.subject_type == "department" and where:  # a department is named in its finding (it has no column)
+            text = f"{where}：{text}"
         out.append({
             "kind": "check_record", "id": r.id, "indicator": r.indicator_code, "school_id": r.school_id,
-            "department_id": dep_id, "author_id": r.author_id,
-            "text": f"{where}：{item['text']}（{r.verdict}）" + (f"。{detail}" if detail else ""),
+            "department_id": dep_id, "author_id": r.author_id, "doubtful": r.verdict == "存疑", "text": text,
         })
     for i in db.session.execute(
         db.select(Interview).filter(Interview.inspection_id == iid, Interview.author_id.in_(members),
@@ -78,8 +81,7 @@ def group_problems(group):
     ).scalars():
         out.append({"kind": "interview", "id": i.id, "indicator": None, "school_id": i.school_id,
                     "department_id": None, "author_id": i.author_id,
-                    "text": f"访谈{i.interviewee_type}{('（' + i.interviewee + '）') if i.interviewee else ''}表示不满意"
-                            + (f"：{i.note}" if i.note else "")})
+                    "text": f"受访{i.interviewee_type}表示不满意" + (f"：{i.note}" if i.note else "")})
     for e in db.session.execute(
         db.select(HearingEntry).filter(HearingEntry.inspection_id == iid, HearingEntry.author_id.in_(members),
                                        HearingEntry.judgement.in_(POOR_JUDGEMENTS)).order_by(HearingEntry.id)
@@ -164,11 +166,15 @@ def feedback_figures(inspection):
     """Process and sample figures, counted from the database (frozen into the feedback at
     sign-off)."""
     iid = inspection.id
-    drawn = set()
-    for result in db.session.scalars(db.select(Draw.result).filter_by(inspection_id=iid, kind="schools")):
-        drawn.update((result or {}).get("selected", []))
-    visits = db.session.execute(db.select(func.count(Visit.id), func.count(Visit.finished_at))
-                                .where(Visit.inspection_id == iid)).one()
+    # the final draw counts: a redraw replaces the draw before it, it does not add to it
+    last = db.session.execute(db.select(Draw.result).filter_by(inspection_id=iid, kind="schools")
+                              .order_by(Draw.drawn_at.desc(), Draw.id.desc()).limit(1)).scalar()
+    drawn = set((last or {}).get("selected", []))
+    visited = visited_schools(inspection)
+    planned = db.session.scalar(db.select(func.count(Visit.id)).where(Visit.inspection_id == iid))
+    visited_by_type = {}
+    for school in visited:
+        visited_by_type[school.school_type] = visited_by_type.get(school.school_type, 0) + 1
     by_type = dict(db.session.execute(
         db.select(Interview.interviewee_type, func.count(Interview.id)).where(Interview.inspection_id == iid)
         .group_by(Interview.interviewee_type)).all())
@@ -181,14 +187,31 @@ def feedback_figures(inspection):
     checked_departments = db.session.scalars(db.select(Department.name).filter(
         Department.inspection_id == iid, Department.verdict.is_not(None)).order_by(Department.id)).all()
     records = db.session.scalar(db.select(func.count(CheckRecord.id)).where(CheckRecord.inspection_id == iid))
+    archives = db.session.scalar(db.select(func.count(CheckRecord.id)).where(
+        CheckRecord.inspection_id == iid, CheckRecord.subject_type.in_(("archive_county", "archive_school"))))
     hearing = db.session.scalar(db.select(func.count(HearingEntry.id)).where(HearingEntry.inspection_id == iid))
     photos = photo_count(iid)
     return {
-        "schools_drawn": len(drawn), "schools_planned": visits[0], "schools_visited": visits[1],
+        "schools_drawn": len(drawn), "schools_planned": planned, "schools_visited": len(visited),
+        "visited_by_type": visited_by_type, "groups": len(inspection.groups), "archives_checked": archives,
         "interviews": n_int, "interviews_by_type": interviews,
         "satisfaction_rate": round(n_pos / n_int, 4) if n_int else None,
         "departments": list(checked_departments), "records": records, "hearing_entries": hearing, "photos": photos,
     }
+
+
+def visited_schools(inspection):
+    """The schools the team checked on site: a visit started or finished, or any checklist answer
+    recorded there (one figure for the whole document: never "1 school" beside 15 visited)."""
+    iid = inspection.id
+    answered = db.select(CheckRecord.school_id).where(CheckRecord.inspection_id == iid,
+                                                      CheckRecord.subject_type == "school")
+    ids = set(db.session.scalars(db.select(Visit.school_id).where(
+        Visit.inspection_id == iid, (Visit.started_at.is_not(None)) | (Visit.finished_at.is_not(None)))))
+    ids |= {i for i in db.session.scalars(answered) if i}
+    if not ids:
+        return []
+    return db.session.execute(db.select(School).where(School.id.in_(ids)).order_by(School.code)).scalars().all()
 
 
 def photo_count(inspection_id):
@@ -215,12 +238,14 @@ def import_summaries(feedback, inspection, user):
             position += 1
             code = p.indicator_code
             part = standard.indicators[code]["part"] if code in standard.indicators else "其他"
+            source = db.session.get(CheckRecord, p.source_id) if p.source_kind == "check_record" else None
             evidence = [{"kind": p.source_kind, "id": p.source_id}] + [
                 {"kind": m.source_kind, "id": m.source_id} for m in summary.problems if m.merged_into_id == p.id]
             feedback.problems.append(FeedbackProblem(
                 position=position, part=part, indicator_code=code, school_id=p.school_id,
                 department_id=p.department_id, target="school" if p.school_id else "county", text=p.text,
-                is_key=p.is_key, evidence=evidence, summary_problem_id=p.id))
+                is_key=p.is_key, evidence=evidence, summary_problem_id=p.id,
+                doubtful=bool(source and source.verdict == "存疑")))
             added += 1
     if added:
         audit(user, "import", "feedback", feedback.id, f"从小组汇总导入问题 {added} 个", None, {"added": added},

@@ -162,6 +162,16 @@ class Feedback(db.Model):
     vetoes = db.Column(db.JSON, nullable=False, default=dict)  # {"V1": false, …}: true = applies
     conclusion = db.Column(db.String(16))
     figures = db.Column(db.JSON)  # the automatic figures, frozen at sign-off
+    # The document as the office sends it (issue 11). Text fields hold what the team lead edited;
+    # empty means "not edited yet": the document prints the draft the app makes from the records.
+    addressee = db.Column(db.String(200), nullable=False, default="")  # 主送, e.g. 示范县人民政府
+    issuer = db.Column(db.String(200), nullable=False, default="")  # 落款: the issuing body
+    overall = db.Column(db.Text, nullable=False, default="")  # 总体结论 paragraph
+    problems_text = db.Column(db.Text, nullable=False, default="")  # 二、存在的主要问题
+    closing = db.Column(db.Text, nullable=False, default="")  # the closing request (整改、报送、复查)
+    # evidence photos: {"out": [photo ids taken out], "in": [photo ids added]} on top of the default
+    # (the photos of confirmed problems' records)
+    photo_choice = db.Column(db.JSON)
     signed_at = db.Column(db.DateTime)
     signed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     version = db.Column(db.Integer, nullable=False, default=1)
@@ -184,6 +194,8 @@ class FeedbackProblem(db.Model):
     department_id = db.Column(db.Integer, db.ForeignKey("departments.id"))
     text = db.Column(db.Text, nullable=False)
     is_key = db.Column(db.Boolean, nullable=False, default=False)
+    # from a 存疑 answer: not a problem (kept out of the document and the lists) until a lead confirms it
+    doubtful = db.Column(db.Boolean, nullable=False, default=False)
     evidence = db.Column(db.JSON, nullable=False, default=list)  # [{"kind": "check_record", "id": 1}, …]
     summary_problem_id = db.Column(db.Integer, db.ForeignKey("summary_problems.id"))
 

@@ -1,23 +1,17 @@
 """Fill the report data from the database (the one place that knows both)."""
-from collections import Counter
 from datetime import datetime
 
 from ..extensions import db
 from ..indicators.metrics import evaluate
 from ..models import (
-    CheckRecord, Department, Feedback, GroupSummary, Hearing, HearingEntry, Interview, Photo, RectificationItem,
-    School, SchoolSectionData, User,
+    CheckRecord, Department, Feedback, GroupSummary, Photo, RectificationItem, School, SchoolSectionData,
 )
 from ..models.inspection import MEMBER_ROLES
 from ..fieldwork.procedure import feedback_figures
 from ..indicators.school_import import stored_frame
-from ..standards import interview_questions
-from ..timefmt import local_time
-from .data import (
-    EvidencePhoto, IndicatorRow, IndicatorSection, Problem, RectificationData, RectRow, ReportData,
-)
-
-KIND_LABELS = {"check_record": "检查记录", "interview": "访谈记录", "hearing_entry": "答辩问答"}
+from ..timefmt import local_today, to_local
+from . import wording
+from .data import EvidencePhoto, IndicatorRow, IndicatorSection, ProblemLine, RectificationData, RectRow, ReportData
 
 
 def _lines(text):
@@ -48,143 +42,222 @@ def indicator_sections(inspection):
     return year, out
 
 
-def _step_lines(inspection, tz):
-    iid = inspection.id
+def desk_review(sections):
+    """The desk review of the school data for the opening paragraph, one dict a 学段."""
+    return [{"section": sec.section,
+             "composite": (sec.composite_cv, sec.composite_cap) if sec.composite_cap is not None else None,
+             "indicators": [(r.name, r.cv, r.cap) for r in sec.rows if r.cv is not None and r.cap is not None],
+             "short": sum(1 for s in sec.short_schools if s[2] is False)} for sec in sections]
+
+
+def confirmed(fb):
+    """The feedback's problems that are problems: 存疑 ones wait for the lead's confirmation."""
+    return [p for p in (fb.problems if fb else []) if not p.doubtful]
+
+
+def _part_order(std, p):
+    parts = list(std.parts)
+    codes = list(std.indicators)
+    code = p.indicator_code
+    return (parts.index(p.part) if p.part in parts else 99, codes.index(code) if code in codes else 999)
+
+
+def problem_facts(inspection, problems):
+    """Each confirmed problem as wording.problem_themes reads it."""
     std = inspection.standard
-    steps = {}
-    hearing = db.session.execute(db.select(Hearing).filter_by(inspection_id=iid)).scalar()
-    entries = db.session.execute(db.select(HearingEntry).filter_by(inspection_id=iid).order_by(HearingEntry.id)).scalars().all()
-    judged = Counter(e.judgement for e in entries)
-    lines = []
-    if hearing:
-        lines.append(f"听取了{hearing.reporter}的陈述。" + (hearing.summary if hearing.summary else ""))
-    lines.append(f"检查组提问 {len(entries)} 个，回答评价：" + "、".join(f"{j} {judged[j]} 个" for j in ("好", "较好", "一般", "差") if judged[j]) + "。" if entries else "未记录答辩问答。")
-    for e in entries:
-        if e.judgement in ("一般", "差"):
-            lines.append(f"“{e.question}”回答{e.judgement}" + (f"：{e.note}" if e.note else "") + "。")
-    steps["hearing"] = lines
-
-    arch = db.session.execute(db.select(CheckRecord).filter(
-        CheckRecord.inspection_id == iid, CheckRecord.subject_type.in_(("archive_county", "archive_school")))).scalars().all()
-    counts = Counter(r.verdict for r in arch)
-    lines = [f"查阅档案资料 {len(arch)} 项：齐全 {counts['齐全']} 项，不全 {counts['不全']} 项，缺失 {counts['缺失']} 项。"]
-    for r in arch:
-        if r.verdict in ("不全", "缺失"):
-            item = std.archive_items.get(r.item_code, {"text": r.item_code})
-            where = "县级" if r.subject_type == "archive_county" else (r.school.name if r.school else "学校")
-            lines.append(f"{where}「{item['text']}」{r.verdict}" + (f"：{r.note}" if r.note else "") + "。")
-    steps["archives"] = lines
-
-    school_recs = db.session.execute(db.select(CheckRecord).filter_by(inspection_id=iid, subject_type="school")).scalars().all()
-    visited = sum(1 for v in inspection.visits if v.finished_at)
-    problems = Counter(r.item_code for r in school_recs if r.is_problem)
-    lines = [f"实地检查学校 {visited} 所（计划 {len(inspection.visits)} 所），作答检查项 {len(school_recs)} 条，"
-             f"发现问题 {sum(problems.values())} 个。"]
-    for code, n in problems.most_common(5):
-        item = std.checklist_by_code.get(code, {"text": code})
-        lines.append(f"{code}「{item['text']}」：{n} 所学校存在问题。")
-    steps["schools"] = lines
-
-    deps = db.session.execute(db.select(Department).filter_by(inspection_id=iid).order_by(Department.id)).scalars().all()
-    checked = [d for d in deps if d.verdict]
-    lines = [f"检查相关部门 {len(checked)} 个：" + "、".join(d.name for d in checked) + "。" if checked else "未记录部门检查。"]
-    for d in checked:
-        if d.verdict != "达标" or d.note:
-            lines.append(f"{d.name}：{d.verdict}" + (f"，{d.note}" if d.note else "") + "。")
-    steps["departments"] = lines
-
-    qs = interview_questions()
-    interviews = db.session.execute(db.select(Interview).filter_by(inspection_id=iid)).scalars().all()
-    lines = [f"实地随机访谈 {len(interviews)} 人。"] if interviews else ["未记录访谈。"]
-    for t in qs["types"]:
-        of = [i for i in interviews if i.interviewee_type == t]
-        if of:
-            pos = sum(1 for i in of if i.satisfaction in qs["positive"])
-            lines.append(f"{t} {len(of)} 人，满意和基本满意 {pos} 人（{pos / len(of):.0%}）。")
-    steps["interviews"] = lines
-    return steps
+    deps = {d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=inspection.id))}
+    facts = []
+    for p in problems:
+        kinds = {e.get("kind") for e in (p.evidence or [])}
+        indicator = std.indicators.get(p.indicator_code or "")
+        if indicator:
+            theme, statement, criterion = p.indicator_code, wording.shortfall(indicator), indicator.get("criterion", "")
+        elif "interview" in kinds:
+            theme, statement, criterion = "~interview", "实地访谈中部分受访对象对相关工作不满意", ""
+        elif "hearing_entry" in kinds:
+            theme, statement, criterion = "~hearing", "陈述答辩中部分问题回答不够充分", ""
+        else:
+            theme, statement, criterion = "~other", "其他问题", ""
+        facts.append({"theme": theme, "statement": statement, "order": _part_order(std, p),
+                      "school": p.school.name if p.school else "", "detail": wording.detail_of(p.text, statement)
+                      if p.school or indicator else (deps.get(p.department_id, "") + p.text if p.department_id else p.text),
+                      "criterion": criterion})
+    return facts
 
 
-def _evidence(kind_ids, tz):
-    """'检查记录#12（张督学，11-22 10:31）' for each record behind a problem."""
-    refs = []
-    users = {}
-    for e in kind_ids:
-        model = {"check_record": CheckRecord, "interview": Interview, "hearing_entry": HearingEntry}.get(e.get("kind"))
-        rec = db.session.get(model, e.get("id")) if model else None
-        if rec is None:
-            continue
-        if rec.author_id not in users:
-            users[rec.author_id] = db.session.get(User, rec.author_id).name
-        when = local_time(getattr(rec, "updated_at", None) or getattr(rec, "created_at", None), "%m-%d %H:%M", tz)
-        refs.append(f"{KIND_LABELS[e['kind']]}#{rec.id}（{users[rec.author_id]}，{when}）")
-    return "；".join(refs)
+def problem_statements(inspection, problems):
+    """The themes' general statements in document order (for the directions)."""
+    facts = problem_facts(inspection, problems)
+    seen = {}
+    for f in sorted(facts, key=lambda f: (f["order"], f["theme"])):
+        if f["theme"] not in seen:
+            schools = {g["school"] for g in facts if g["theme"] == f["theme"] and g["school"]}
+            st = f["statement"]
+            seen[f["theme"]] = (("部分学校" if len(schools) > 1 else "个别学校") + st) if schools and not st.startswith(("部分", "个别")) else st
+    return list(seen.values())
+
+
+def default_addressee(inspection):
+    return f"{inspection.county.name}人民政府"
+
+
+def default_issuer(inspection):
+    c = inspection.county
+    return wording.default_issuer(inspection.level, c.name, c.province, c.city)
+
+
+TEXT_FIELDS = ("addressee", "issuer", "process", "overall", "achievements", "problems_text", "requirements", "closing")
+
+
+def feedback_drafts(inspection, fb, figures=None, sections=None):
+    """What the app drafts for each text of the feedback (the lead edits it on the feedback page)."""
+    std = inspection.standard
+    figures = figures or (fb.figures if fb and fb.figures and inspection.locked else feedback_figures(inspection))
+    if sections is None:
+        _year, sections = indicator_sections(inspection)
+    problems = confirmed(fb)
+    issuer = (fb.issuer if fb and fb.issuer else "") or default_issuer(inspection)
+    addressee = (fb.addressee if fb and fb.addressee else "") or default_addressee(inspection)
+    strengths = []
+    for s in db.session.execute(db.select(GroupSummary).filter_by(inspection_id=inspection.id, status="submitted")
+                                .order_by(GroupSummary.group_id)).scalars():
+        strengths += [line for line in _lines(s.strengths) if line not in strengths]
+    vetoes = [(c, i["name"], bool((fb.vetoes or {}).get(c)) if fb else False)
+              for c, i in std.indicators.items() if i["part"] == "V"]
+    return {
+        "addressee": default_addressee(inspection),
+        "issuer": default_issuer(inspection),
+        "process": wording.opening(inspection.county.name, std, inspection.level, inspection.start_date,
+                                   inspection.end_date, figures, desk_review(sections)),
+        "overall": wording.overall(inspection.county.name, std, fb.conclusion if fb else None, vetoes),
+        "achievements": "\n".join(wording.achievements(strengths)),
+        "problems_text": "\n".join(wording.problem_themes(problem_facts(inspection, problems),
+                                                          figures.get("schools_visited") or 0)),
+        "requirements": "\n".join(wording.directions(problem_statements(inspection, problems), [])),
+        "closing": wording.closing(addressee, issuer),
+    }
+
+
+def feedback_texts(inspection, fb, drafts):
+    """{field: (text, edited)}: the lead's text where saved, else the draft."""
+    out = {}
+    for f in TEXT_FIELDS:
+        stored = (getattr(fb, f) or "").strip() if fb else ""
+        out[f] = (stored, True) if stored else (drafts[f], False)
+    return out
+
+
+def _photo_candidates(inspection):
+    return db.session.execute(db.select(Photo).filter_by(inspection_id=inspection.id).filter(Photo.deleted_at.is_(None))
+                              .order_by(Photo.school_id, Photo.item_code, Photo.id)).scalars().all()
+
+
+def evidence_photos(inspection, fb):
+    """(every photo of the inspection, ids attached to confirmed problems' records, ids chosen).
+    The default is the photos of the records behind confirmed problems (and any a lead marked
+    设为证据); the team lead takes photos out or adds others on the feedback page."""
+    photos = _photo_candidates(inspection)
+    keys = set()
+    for p in confirmed(fb):
+        for e in p.evidence or []:
+            if e.get("kind") == "check_record":
+                rec = db.session.get(CheckRecord, e.get("id"))
+                if rec is not None:
+                    keys.add((rec.subject_type, rec.subject_id, rec.item_code))
+            elif e.get("kind") in ("interview", "hearing_entry"):
+                keys.add((e["kind"], e.get("id"), None))
+    default = {ph.id for ph in photos if (ph.subject_type, ph.subject_id, ph.item_code) in keys
+               or (ph.subject_type in ("interview", "hearing_entry") and (ph.subject_type, ph.subject_id, None) in keys)
+               or ph.is_evidence}
+    choice = (fb.photo_choice if fb else None) or {}
+    chosen = (default | set(choice.get("in") or [])) - set(choice.get("out") or [])
+    return photos, default, {ph.id for ph in photos if ph.id in chosen}
+
+
+def photo_label(std, photo):
+    """What a photo shows, for captions and folder names: the indicator's name for a checklist
+    item ('班额'), else the archive item shortened at a word boundary."""
+    item = std.checklist_by_code.get(photo.item_code or "")
+    if item and item.get("indicator") in std.indicators:
+        return std.indicators[item["indicator"]]["name"].split("，")[0]
+    item = item or std.archive_items.get(photo.item_code or "")
+    if item:
+        return wording.shorten(item["text"], 16)
+    return {"interview": "访谈", "hearing_entry": "陈述答辩", "department": "部门检查"}.get(photo.subject_type, "现场照片")
 
 
 def collect_report(inspection, *, storage=None, tz="Asia/Shanghai", with_photos=True):
     std = inspection.standard
     fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
-    figures = fb.figures if fb and fb.figures else feedback_figures(inspection)
+    figures = fb.figures if fb and fb.figures and inspection.locked else feedback_figures(inspection)
     year, sections = indicator_sections(inspection)
+    texts = feedback_texts(inspection, fb, feedback_drafts(inspection, fb, figures, sections))
     team = [(m.user.name, MEMBER_ROLES.get(m.role, m.role))
             for m in sorted(inspection.members, key=lambda m: (list(MEMBER_ROLES).index(m.role), m.user.username))]
-    groups = []
-    for g in inspection.groups:
-        groups.append((g.name, g.lead.name if g.lead else "", [m.user.name for m in g.members],
-                       [v.school.name for v in inspection.visits if v.group_id == g.id]))
-    problems = []
-    if fb:
-        order = list(std.parts)
-        ordered = sorted(fb.problems, key=lambda p: (order.index(p.part) if p.part in order else 99, p.position))
-        deps = {d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=inspection.id))}
-        for n, p in enumerate(ordered, start=1):
-            where = p.school.name if p.school else deps.get(p.department_id, "")
-            problems.append(Problem(n, std.parts.get(p.part, "其他"), p.text, where, p.indicator_code,
-                                    _evidence(p.evidence or [], tz), p.is_key))
-    achievements = _lines(fb.achievements) if fb else []
-    for s in db.session.execute(db.select(GroupSummary).filter_by(inspection_id=inspection.id, status="submitted")).scalars():
-        achievements += [line for line in _lines(s.strengths) if line not in achievements]
-    vetoes = [(c, i["name"], bool((fb.vetoes or {}).get(c)) if fb else False)
-              for c, i in std.indicators.items() if i["part"] == "V"]
+    problems = sorted(confirmed(fb), key=lambda p: (_part_order(std, p), p.school.code if p.school else "", p.position))
+    deps = {d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=inspection.id))}
+    lines = []
+    for n, p in enumerate(problems, start=1):
+        where = p.school.name if p.school else deps.get(p.department_id) or f"{inspection.county.name}人民政府"
+        indicator = std.indicators.get(p.indicator_code or "")
+        lines.append(ProblemLine(n, where, indicator["name"] if indicator else "访谈、答辩", p.text))
     photos = []
     if with_photos and storage is not None:
-        rows = db.session.execute(db.select(Photo).filter_by(inspection_id=inspection.id, is_evidence=True)
-                                  .filter(Photo.deleted_at.is_(None)).order_by(Photo.school_id, Photo.item_code, Photo.id)).scalars()
-        for ph in rows:
+        _all, _default, chosen = evidence_photos(inspection, fb)
+        for ph in _all:
+            if ph.id not in chosen:
+                continue
             try:
                 image = storage.get(ph.thumb_key)
             except KeyError:  # StorageMissing: a lost file must not stop the report
                 continue
-            item = std.checklist_by_code.get(ph.item_code or "") or std.archive_items.get(ph.item_code or "")
-            photos.append(EvidencePhoto(ph.school.name if ph.school else inspection.county.name,
-                                        f"{ph.item_code} {item['text']}" if item else (ph.item_code or "现场照片"),
-                                        ph.taken_at or ph.created_at, ph.caption,
+            taken = to_local(ph.taken_at or ph.created_at, tz)
+            photos.append(EvidencePhoto(ph.school.name if ph.school else inspection.county.name, photo_label(std, ph),
+                                        taken.replace(tzinfo=None) if taken else None, ph.caption,
                                         # the 480 px rendition: ≈ 160 dpi at the 7.5 cm the appendix prints,
                                         # and a report of 300 photos stays small and fast; originals go in the .zip
                                         image))
+    signed = bool(fb and fb.signed_at and inspection.locked)
+    sign_date = to_local(fb.signed_at, tz).date() if signed else local_today(tz)
+    title = wording.title_of(inspection.county.name, std, inspection.level)
     return ReportData(
-        county=inspection.county.name, title=inspection.title, standard=std.name, document=std.document,
-        level=inspection.level, start_date=inspection.start_date, end_date=inspection.end_date, team=team,
-        groups=groups, figures=figures, data_year=year, indicators=sections, steps=_step_lines(inspection, tz),
-        achievements=achievements, problems=problems, requirements=_lines(fb.requirements) if fb else [],
-        vetoes=vetoes, conclusion=(fb.conclusion or "") if fb else "", photos=photos, generated_at=datetime.now(),
+        county=inspection.county.name, title=title, title_lines=wording.break_title(title, inspection.county.name),
+        addressee=texts["addressee"][0], issuer=texts["issuer"][0], sign_date=sign_date, team=team,
+        opening=_lines(texts["process"][0]), overall=_lines(texts["overall"][0]),
+        achievements=_lines(texts["achievements"][0]), problems=_lines(texts["problems_text"][0]),
+        requirements=_lines(texts["requirements"][0]), closing=_lines(texts["closing"][0]),
+        problem_list=lines, photos=photos, generated_at=datetime.now(), signed=signed, figures=figures,
+        indicators=sections, data_year=year,
     )
 
 
+def _without_name(text, name):
+    """'城关小学：班额超标' → '班额超标' (the school has its own column)."""
+    text = (text or "").strip()
+    for prefix in (f"【{name}】", name):
+        if name and text.startswith(prefix):
+            text = text[len(prefix):].lstrip("：:，, ")
+    return text
+
+
 def collect_rectification(inspection, filled):
-    """The two lists of 002's attachments from the feedback's problems and the team lead's
-    measures and deadlines: schools (one block per campus) and the county government."""
+    """The two lists of 002's attachments from the feedback's confirmed problems and the team
+    lead's measures and deadlines. As the notes under the lists say, both hold indicator items
+    only: schools (one block per campus) the items a school must meet, the county government
+    the rest; interview complaints and answers at the hearing stay in the feedback itself."""
     fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
+    std = inspection.standard
     schools, county = {}, []
-    if fb:
+    problems = [p for p in confirmed(fb) if p.indicator_code in std.indicators]
+    if problems:
         items = {r.problem_id: r for r in db.session.scalars(db.select(RectificationItem).where(
-            RectificationItem.problem_id.in_([p.id for p in fb.problems])))}
-        for p in sorted(fb.problems, key=lambda p: p.position):
+            RectificationItem.problem_id.in_([p.id for p in problems])))}
+        for p in sorted(problems, key=lambda p: (_part_order(std, p), p.position)):
             r = items.get(p.id)
-            row = RectRow(p.text, r.measures if r else "", r.deadline if r else None)
             if p.school_id and p.target == "school":
+                row = RectRow(_without_name(p.text, p.school.name), r.measures if r else "", r.deadline if r else None)
                 schools.setdefault((p.school.code, p.school.name), []).append(row)
             else:
-                county.append(row)
+                county.append(RectRow(p.text, r.measures if r else "", r.deadline if r else None))
     return RectificationData(inspection.county.name, filled, [(name, rows) for (_c, name), rows in sorted(schools.items())],
                              county)

@@ -27,47 +27,56 @@ class IndicatorSection:
 
 
 @dataclass
-class Problem:
+class ProblemLine:
+    """One line of the 问题清单 (attachment 1): a confirmed problem, its school or unit and item."""
     number: int
-    part: str  # the standard part's name (资源配置, 政府保障程度, …)
-    text: str
-    where: str  # school or department ("" for the county)
-    indicator: str | None
-    evidence: str  # a reference to the record(s) behind it
-    key: bool = False
+    where: str  # school, department or the county government
+    item: str  # the indicator (or item) it falls under
+    text: str  # the finding as the team lead worded it
 
 
 @dataclass
 class EvidencePhoto:
     school: str
     item: str
-    taken_at: datetime | None
+    taken_at: datetime | None  # local time (the app's TIMEZONE), naive
     caption: str
     image: bytes  # JPEG
 
 
 @dataclass
 class ReportData:
+    """The feedback opinion as it prints: every text is what the team lead edited, or the draft."""
     county: str
     title: str
-    standard: str
-    document: str
-    level: str
-    start_date: date | None
-    end_date: date | None
+    title_lines: list  # the title broken at a word boundary
+    addressee: str  # 主送, e.g. 示范县人民政府
+    issuer: str  # 落款
+    sign_date: date  # 成文日期: the sign-off date (today while a draft)
     team: list  # [(name, role label)]
-    groups: list  # [(group name, lead name, [member names], [school names])]
-    figures: dict  # schools_drawn, schools_visited, interviews, interviews_by_type, departments, records, photos
-    data_year: int | None
-    indicators: list  # [IndicatorSection]
-    steps: dict  # {"hearing": [lines], "archives": [...], "schools": [...], "departments": [...], "interviews": [...]}
-    achievements: list  # [str]
-    problems: list  # [Problem], numbered across the report
-    requirements: list  # [str]
-    vetoes: list  # [(code, name, applies)]
-    conclusion: str
-    photos: list  # [EvidencePhoto]
+    opening: list  # [paragraph]
+    overall: list  # [paragraph]
+    achievements: list  # [paragraph]: 一、主要成效
+    problems: list  # [paragraph]: 二、存在的主要问题
+    requirements: list  # [paragraph]: 三、督导意见
+    closing: list  # [paragraph]
+    problem_list: list  # [ProblemLine]: attachment 1
+    photos: list  # [EvidencePhoto]: attachment 2
     generated_at: datetime
+    signed: bool = False
+    figures: dict = field(default_factory=dict)
+    indicators: list = field(default_factory=list)  # [IndicatorSection] (the desk review behind the opening)
+    data_year: int | None = None
+
+    @property
+    def attachments(self):
+        """The attachments in order: [(number, name)]."""
+        names = []
+        if self.problem_list:
+            names.append("问题清单")
+        if self.photos:
+            names.append("证据照片")
+        return list(enumerate(names, start=1))
 
 
 @dataclass

@@ -1,136 +1,376 @@
-"""The findings report as a .docx in the layout of an official document (GB/T 9704 style):
-A4, 仿宋 body at 三号 (16 pt), 小标宋 title at 二号 (22 pt), headings 一、（一）1., page numbers
-"— N —" centred in the footer, tables with repeating header rows. No Flask here."""
+"""The feedback opinion (反馈意见) as a .docx an office sends as it is, laid out to GB/T 9704-2012
+《党政机关公文格式》 (see ../shared/domain/feedback-report.md):
+
+- A4; margins top 37, bottom 35, left 28, right 26 mm: a type area of 156 × 225 mm;
+- 3号 (16 pt) 仿宋_GB2312 body, 22 lines × 28 characters: the section declares a document grid
+  (w:docGrid linesAndChars, line pitch 225 mm / 22, character pitch 156 mm / 28); body paragraphs
+  also carry the pitch themselves (exact line spacing of one grid line, characters condensed by
+  0.3 pt) and do not snap to the grid, so Word, WPS and LibreOffice all set 28 characters a line
+  (LibreOffice 7 gives a 16 pt character two cells of a 15.8 pt grid);
+- justified paragraphs indented two characters; headings 一、 黑体, （一） 楷体; title 2号 小标宋;
+- page numbers "— N —" in 4号 半角 宋体 7 mm below the type area, odd pages right and even pages
+  left, one character in (odd/even footers);
+- 主送, 附件说明, 落款 in the unsealed layout (署名 右空二字, the date two characters right of it);
+- attachments each on a new page, "附件N" in 黑体 on the first line, the title centred on the third;
+- the fonts named with fallbacks in the font table (仿宋_GB2312 → 仿宋 → FangSong …);
+- tables of fixed widths inside the 156 mm, their header row repeated on every page;
+- photos whole: a picture sits in a paragraph with single (auto) line spacing, never an exact one.
+No Flask here."""
 import io
+import re
+from datetime import datetime, timezone
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Emu, Mm, Pt
+from PIL import Image
 
+from .wording import cn_date
+
+# -- the page (GB/T 9704-2012 5.2) -------------------------------------------------------------
+PAGE_W, PAGE_H = 210, 297  # mm
+TOP, BOTTOM, LEFT, RIGHT = 37, 35, 28, 26  # mm
+TYPE_W, TYPE_H = PAGE_W - LEFT - RIGHT, PAGE_H - TOP - BOTTOM  # 156 × 225 mm
+LINES, CHARS = 22, 28
+BODY_PT = 16  # 3号
+MM_PT = 72 / 25.4
+LINE_TWIPS = int(TYPE_H * MM_PT * 20 / LINES)  # 579: 22 lines fill the 225 mm
+CHAR_PT = TYPE_W * MM_PT / CHARS  # 15.79 pt: 28 characters fill the 156 mm
+CHAR_SPACE = round((CHAR_PT - BODY_PT) * 4096)  # w:charSpace, 1/4096 pt against the 16 pt body (-848)
+CONDENSE = -6  # twentieths of a point: 16 − 0.3 = 15.7 pt a character, just under the 15.79 pt pitch
+CELL_PT = BODY_PT + CONDENSE / 20  # the width one body character takes
+PAGE_NO_GAP = 7  # mm between the type area and the page number's line
+FOOTER_LINE_PT = 20  # the page-number line's exact height
+FOOTER_MM = BOTTOM - PAGE_NO_GAP - FOOTER_LINE_PT / MM_PT  # footer distance from the page's bottom edge
+
+# -- fonts with their fallbacks (name, altName, panose, family, pitch) --------------------------
 BODY_FONT = "仿宋_GB2312"
-BODY_FALLBACK = "FangSong"  # Word falls back through the style's fonts; LibreOffice maps 仿宋 to Noto Serif CJK
+KAI_FONT = "楷体_GB2312"
+HEI_FONT = "黑体"
 TITLE_FONT = "方正小标宋简体"
-H1_FONT = "黑体"
-H2_FONT = "楷体_GB2312"
+SONG_FONT = "宋体"
+LATIN_FONT = "Times New Roman"
+FONT_TABLE = [
+    ("仿宋_GB2312", "仿宋", "02010609030101010101", "modern", "fixed"),
+    ("仿宋", "FangSong", "02010609060101010101", "modern", "fixed"),
+    ("楷体_GB2312", "楷体", "02010609030101010101", "modern", "fixed"),
+    ("楷体", "KaiTi", "02010609060101010101", "modern", "fixed"),
+    ("黑体", "SimHei", "02010609060101010101", "modern", "fixed"),
+    ("方正小标宋简体", "华文中宋", "02000000000000000000", "script", "fixed"),
+    ("华文中宋", "宋体", "02010600040101010101", "auto", "variable"),
+    ("宋体", "SimSun", "02010600030101010101", "auto", "variable"),
+]
 
-SECTION_HEADINGS = ["一、基本情况", "二、指标测算", "三、各环节情况", "四、主要成绩", "五、存在问题", "六、整改要求",
-                    "七、结论", "附件：证据照片"]
-STEP_HEADINGS = [("hearing", "（一）陈述答辩"), ("archives", "（二）查阅档案资料"), ("schools", "（三）分组检查学校"),
-                 ("departments", "（四）检查相关部门"), ("interviews", "（五）实地随机访谈")]
-CN_NUM = "一二三四五六七八九十"
+PROBLEM_COLUMNS = [("序号", 16), ("学校（单位）", 38), ("所属指标", 34), ("存在问题", 68)]  # mm, = 156
+PHOTO_COL_MM = TYPE_W / 2
+PHOTO_W_MM = 72
+HEADINGS = ("一、主要成效", "二、存在的主要问题", "三、督导意见")
+SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+HEADLINE = re.compile(r"^[一二三四五六七八九十]+、")
 
 
-def _fonts(run, east_asia, size=None, bold=None):
-    run.font.name = "Times New Roman"
+def _el(tag, **attrs):
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(k), str(v))
+    return el
+
+
+def _set(parent, tag, **attrs):
+    """The child `tag` of parent (created once), with attrs."""
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        parent.append(el)
+    for k, v in attrs.items():
+        el.set(qn(k), str(v))
+    return el
+
+
+def _run_font(run, east_asia, size=None, latin=LATIN_FONT, spacing=None):
     rpr = run._element.get_or_add_rPr()
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = OxmlElement("w:rFonts")
         rpr.insert(0, rfonts)
     rfonts.set(qn("w:eastAsia"), east_asia)
-    rfonts.set(qn("w:ascii"), "Times New Roman")
-    rfonts.set(qn("w:hAnsi"), "Times New Roman")
+    rfonts.set(qn("w:ascii"), latin)
+    rfonts.set(qn("w:hAnsi"), latin)
+    rfonts.set(qn("w:cs"), latin)
     if size:
         run.font.size = Pt(size)
-    if bold is not None:
-        run.font.bold = bold
+    if spacing is not None:
+        _set(rpr, "w:spacing", **{"w:val": spacing})
+    return run
 
 
-def _style_fonts(doc):
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(16)
-    rpr = normal.element.get_or_add_rPr()
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = OxmlElement("w:rFonts")
-        rpr.insert(0, rfonts)
-    rfonts.set(qn("w:eastAsia"), BODY_FONT)
-    rfonts.set(qn("w:ascii"), "Times New Roman")
-    rfonts.set(qn("w:hAnsi"), "Times New Roman")
-    pf = normal.paragraph_format
-    pf.line_spacing = Pt(28)  # fixed 28 pt: 22 lines a page as in official documents
-    pf.space_after = Pt(0)
-    pf.space_before = Pt(0)
+def _exact(p, twips=LINE_TWIPS):
+    """Exact line spacing (text only: a picture in such a paragraph is clipped to one line)."""
+    ppr = p._p.get_or_add_pPr()
+    _set(ppr, "w:spacing", **{"w:line": twips, "w:lineRule": "exact", "w:before": 0, "w:after": 0})
+
+
+def _single(p):
+    ppr = p._p.get_or_add_pPr()
+    _set(ppr, "w:spacing", **{"w:line": 240, "w:lineRule": "auto", "w:before": 0, "w:after": 0})
 
 
 class _Writer:
     def __init__(self):
         self.doc = Document()
+        self._page()
+        self._styles()
+        self._font_table()
+        self._footers()
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _page(self):
         sec = self.doc.sections[0]
         sec.orientation = WD_ORIENT.PORTRAIT
-        sec.page_width, sec.page_height = Cm(21), Cm(29.7)
-        sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
-        sec.left_margin, sec.right_margin = Cm(2.8), Cm(2.6)
-        _style_fonts(self.doc)
-        self._footer_page_number(sec)
+        sec.page_width, sec.page_height = Mm(PAGE_W), Mm(PAGE_H)
+        sec.top_margin, sec.bottom_margin = Mm(TOP), Mm(BOTTOM)
+        sec.left_margin, sec.right_margin = Mm(LEFT), Mm(RIGHT)
+        sec.header_distance = Mm(15)
+        sec.footer_distance = Mm(FOOTER_MM)
+        sec.gutter = Mm(0)
+        sect = sec._sectPr
+        grid = sect.find(qn("w:docGrid"))
+        if grid is None:
+            grid = OxmlElement("w:docGrid")
+            sect.append(grid)
+        grid.set(qn("w:type"), "linesAndChars")
+        grid.set(qn("w:linePitch"), str(LINE_TWIPS))
+        grid.set(qn("w:charSpace"), str(CHAR_SPACE))
+        # odd and even pages have their own footers (page numbers right / left)
+        self.doc.settings.odd_and_even_pages_header_footer = True
+        settings = self.doc.settings.element
+        lang = settings.find(qn("w:themeFontLang"))
+        if lang is not None:
+            lang.set(qn("w:eastAsia"), "zh-CN")
 
-    def _footer_page_number(self, sec):
-        p = sec.footer.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _fonts(p.add_run("— "), BODY_FONT, 14)
-        run = p.add_run()
-        _fonts(run, BODY_FONT, 14)
-        for tag, text in (("begin", None), (None, "PAGE"), ("end", None)):
+    def _styles(self):
+        styles = self.doc.styles
+        normal = styles["Normal"]
+        normal.font.size = Pt(BODY_PT)
+        rpr = normal.element.get_or_add_rPr()
+        for child in list(rpr):
+            if child.tag in (qn("w:rFonts"), qn("w:lang"), qn("w:spacing")):
+                rpr.remove(child)
+        rpr.insert(0, _el("w:rFonts", **{"w:ascii": LATIN_FONT, "w:hAnsi": LATIN_FONT, "w:eastAsia": BODY_FONT,
+                                         "w:cs": LATIN_FONT}))
+        rpr.append(_el("w:spacing", **{"w:val": CONDENSE}))
+        rpr.append(_el("w:lang", **{"w:val": "en-US", "w:eastAsia": "zh-CN", "w:bidi": "ar-SA"}))
+        ppr = normal.element.get_or_add_pPr()
+        _set(ppr, "w:snapToGrid", **{"w:val": 0})
+        _set(ppr, "w:spacing", **{"w:line": LINE_TWIPS, "w:lineRule": "exact", "w:before": 0, "w:after": 0})
+        _set(ppr, "w:jc", **{"w:val": "both"})
+        # docDefaults: the theme's Japanese fonts out, Chinese in
+        defaults = self.doc.styles.element.find(qn("w:docDefaults"))
+        if defaults is not None:
+            for rfonts in defaults.iter(qn("w:rFonts")):
+                for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+                    rfonts.attrib.pop(qn(attr), None)
+                rfonts.set(qn("w:ascii"), LATIN_FONT)
+                rfonts.set(qn("w:hAnsi"), LATIN_FONT)
+                rfonts.set(qn("w:eastAsia"), BODY_FONT)
+            for lang in defaults.iter(qn("w:lang")):
+                lang.set(qn("w:eastAsia"), "zh-CN")
+
+    def _font_table(self):
+        """Name the government fonts and what stands in for each on a PC without them."""
+        part = next(rel.target_part for rel in self.doc.part.rels.values() if rel.reltype.endswith("/fontTable"))
+        root = parse_xml(part.blob)
+        for name, alt, panose, family, pitch in FONT_TABLE:
+            for old in root.findall(qn("w:font")):
+                if old.get(qn("w:name")) == name:
+                    root.remove(old)
+            font = _el("w:font", **{"w:name": name})
+            font.append(_el("w:altName", **{"w:val": alt}))
+            font.append(_el("w:panose1", **{"w:val": panose}))
+            font.append(_el("w:charset", **{"w:val": "86"}))  # GB2312
+            font.append(_el("w:family", **{"w:val": family}))
+            font.append(_el("w:pitch", **{"w:val": pitch}))
+            root.append(font)
+        from lxml import etree
+
+        part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    def _footers(self):
+        sec = self.doc.sections[0]
+        for footer, align, side in ((sec.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                    (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+            footer.is_linked_to_previous = False
+            p = footer.paragraphs[0]
+            p.alignment = align
+            ppr = p._p.get_or_add_pPr()
+            _set(ppr, "w:snapToGrid", **{"w:val": 0})
+            _exact(p, FOOTER_LINE_PT * 20)
+            _set(ppr, "w:ind", **{f"w:{side}": round(CELL_PT * 20)})  # one character in
+            self._page_number(p)
+
+    @staticmethod
+    def _page_number(p):
+        """— N — in 4号 半角 宋体 (the numerals half-width: 宋体 is the Latin font too)."""
+        def run(text=None):
+            r = p.add_run(text)
+            _run_font(r, SONG_FONT, 14, latin=SONG_FONT, spacing=0)
+            return r
+
+        run("— ")
+        r = run()
+        for tag, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, "1"), ("end", None)):
             if tag:
-                el = OxmlElement("w:fldChar")
-                el.set(qn("w:fldCharType"), tag)
+                r._element.append(_el("w:fldChar", **{"w:fldCharType": tag}))
+            elif text == "PAGE":
+                instr = OxmlElement("w:instrText")
+                instr.set(qn("xml:space"), "preserve")
+                instr.text = " PAGE "
+                r._element.append(instr)
             else:
-                el = OxmlElement("w:instrText")
-                el.set(qn("xml:space"), "preserve")
-                el.text = text
-            run._element.append(el)
-        _fonts(p.add_run(" —"), BODY_FONT, 14)
+                t = OxmlElement("w:t")
+                t.text = text
+                r._element.append(t)
+        run(" —")
 
-    def title(self, text):
+    # -- text ------------------------------------------------------------------------------------
+    def blank(self):
+        return self.doc.add_paragraph()
+
+    def title(self, lines):
         p = self.doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.paragraph_format.space_after = Pt(16)
-        p.paragraph_format.line_spacing = Pt(36)
-        _fonts(p.add_run(text), TITLE_FONT, 22)
+        _exact(p, 36 * 20)
+        for i, line in enumerate(lines):
+            run = _run_font(p.add_run(line), TITLE_FONT, 22, spacing=0)
+            if i < len(lines) - 1:
+                run.add_break(WD_BREAK.LINE)
+        return p
 
-    def heading(self, text, level):
+    def plain(self, text, indent_chars=0, align=None, font=BODY_FONT, right_chars=0):
         p = self.doc.add_paragraph()
-        p.paragraph_format.first_line_indent = Pt(32)
+        if align is not None:
+            p.alignment = align
+        ind = {}
+        if indent_chars:
+            ind["w:firstLine"] = round(indent_chars * CELL_PT * 20)
+        if right_chars:
+            ind["w:right"] = round(right_chars * CELL_PT * 20)
+        if ind:
+            _set(p._p.get_or_add_pPr(), "w:ind", **ind)
+        _run_font(p.add_run(text), font)
+        return p
+
+    def heading(self, text):
+        p = self.plain(text, indent_chars=2, font=HEI_FONT)
         p.paragraph_format.keep_with_next = True
-        font = H1_FONT if level == 1 else H2_FONT
-        _fonts(p.add_run(text), font, 16, bold=level == 3)
         return p
 
-    def para(self, text, indent=True, bold_prefix=None):
+    def para(self, text):
+        """A body paragraph; "（一）headline。" opens in 楷体, "一、…" is a 黑体 heading."""
+        if HEADLINE.match(text):
+            return self.heading(text)
+        m = SUBHEAD.match(text)
+        if not m:
+            return self.plain(text, indent_chars=2)
+        end = text.find("。")
+        head, rest = (text, "") if end < 0 else (text[:end + 1], text[end + 1:])
+        p = self.plain(head, indent_chars=2, font=KAI_FONT)
+        if rest:
+            _run_font(p.add_run(rest), BODY_FONT)
+        else:
+            p.paragraph_format.keep_with_next = True
+        return p
+
+    def page_break(self):
         p = self.doc.add_paragraph()
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(32)
-        if bold_prefix:
-            _fonts(p.add_run(bold_prefix), BODY_FONT, 16, bold=True)
-        _fonts(p.add_run(text), BODY_FONT, 16)
+        p.add_run().add_break(WD_BREAK.PAGE)
         return p
 
-    def table(self, headers, rows, widths=None, size=12):
-        t = self.doc.add_table(rows=1, cols=len(headers))
+    def attachment_head(self, number, title):
+        """附件N in 黑体 flush left on the first line, the title centred on the third (its own page)."""
+        p = self.doc.add_paragraph()
+        p.paragraph_format.page_break_before = True
+        _run_font(p.add_run(f"附件{number}"), HEI_FONT)
+        self.blank()
+        t = self.doc.add_paragraph()
+        t.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _exact(t, 36 * 20)
+        _run_font(t.add_run(title), TITLE_FONT, 22, spacing=0)
+        self.blank()
+
+    def table(self, columns, rows, size=12):
+        """Fixed column widths (mm) inside the type area; the header row repeats on every page."""
+        t = self.doc.add_table(rows=1, cols=len(columns))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        t.autofit = False
+        self._fix_widths(t, [w for _h, w in columns])
         head = t.rows[0]
         trpr = head._tr.get_or_add_trPr()
-        flag = OxmlElement("w:tblHeader")  # repeat the header row on every page
-        flag.set(qn("w:val"), "true")
-        trpr.append(flag)
-        for cell, text in zip(head.cells, headers):
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _fonts(cell.paragraphs[0].add_run(text), H1_FONT, size)
+        trpr.append(_el("w:tblHeader", **{"w:val": "true"}))
+        trpr.append(_el("w:cantSplit", **{"w:val": "true"}))
+        for cell, (text, _w) in zip(head.cells, columns):
+            p = cell.paragraphs[0]
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _single(p)
+            _run_font(p.add_run(text), HEI_FONT, size)
         for row in rows:
-            cells = t.add_row().cells
-            for cell, text in zip(cells, row):
-                _fonts(cell.paragraphs[0].add_run("" if text is None else str(text)), BODY_FONT, size)
-        if widths:
-            for row in t.rows:
-                for cell, w in zip(row.cells, widths):
-                    cell.width = Cm(w)
-        self.doc.add_paragraph()
+            r = t.add_row()
+            r._tr.get_or_add_trPr().append(_el("w:cantSplit", **{"w:val": "true"}))
+            for i, (cell, text) in enumerate(zip(r.cells, row)):
+                p = cell.paragraphs[0]
+                _single(p)
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER if i == 0 else WD_ALIGN_PARAGRAPH.LEFT
+                _run_font(p.add_run("" if text is None else str(text)), BODY_FONT, size)
+        self._fix_widths(t, [w for _h, w in columns])
+        return t
+
+    @staticmethod
+    def _fix_widths(table, widths_mm, borders=True):
+        tbl = table._tbl
+        tblpr = tbl.tblPr
+        _set(tblpr, "w:tblW", **{"w:w": round(sum(widths_mm) * MM_PT * 20), "w:type": "dxa"})
+        _set(tblpr, "w:tblLayout", **{"w:type": "fixed"})
+        if not borders:
+            tblpr.append(parse_xml(f'<w:tblBorders {nsdecls("w")}>' + "".join(
+                f'<w:{s} w:val="nil"/>' for s in ("top", "left", "bottom", "right", "insideH", "insideV"))
+                + "</w:tblBorders>"))
+        grid = tbl.tblGrid
+        for col, w in zip(grid.findall(qn("w:gridCol")), widths_mm):
+            col.set(qn("w:w"), str(round(w * MM_PT * 20)))
+        for row in table.rows:
+            for cell, w in zip(row.cells, widths_mm):
+                cell.width = Mm(w)
+
+    def photos(self, photos):
+        """Two photos a row, each whole (single line spacing) with its caption under it."""
+        t = self.doc.add_table(rows=0, cols=2)
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        for i in range(0, len(photos), 2):
+            row = t.add_row()
+            row._tr.get_or_add_trPr().append(_el("w:cantSplit", **{"w:val": "true"}))
+            for cell, ph in zip(row.cells, photos[i:i + 2]):
+                p = cell.paragraphs[0]
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                _single(p)
+                width, height = _size(ph.image)
+                w = Mm(PHOTO_W_MM)
+                h = Emu(int(w * min(height / width, 1.25)))  # very tall photos are kept within a third of the page
+                if height / width > 1.25:
+                    w = Emu(int(h * width / height))
+                p.add_run().add_picture(io.BytesIO(ph.image), width=w, height=h)
+                cap = cell.add_paragraph()
+                cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                _single(cap)
+                cap.paragraph_format.space_after = Pt(8)
+                _run_font(cap.add_run(photo_caption(ph)), BODY_FONT, 10.5, spacing=0)
+                if ph.caption:
+                    _run_font(cap.add_run("\n" + ph.caption), BODY_FONT, 10.5, spacing=0)
+        self._fix_widths(t, [PHOTO_COL_MM, PHOTO_COL_MM], borders=False)
         return t
 
     def bytes(self):
@@ -139,121 +379,78 @@ class _Writer:
         return buf.getvalue()
 
 
-def fmt_value(v):
-    return "—" if v is None else f"{v:.2f}"
+def _size(jpeg):
+    with Image.open(io.BytesIO(jpeg)) as im:
+        return im.size
 
 
-def fmt_cv(v):
-    return "无法计算" if v is None else f"{v:.3f}"
+def photo_caption(ph):
+    """学校 · 项目 · 2026年11月21日 10:10 (local time)."""
+    when = f"{cn_date(ph.taken_at)} {ph.taken_at:%H:%M}" if ph.taken_at else ""
+    return " · ".join(x for x in (ph.school, ph.item, when) if x)
 
 
-def verdict(ok):
-    return {True: "达标", False: "未达标", None: "—"}[ok]
-
-
-def date_range(data):
-    if not data.start_date:
-        return ""
-    s = f"{data.start_date.year}年{data.start_date.month}月{data.start_date.day}日"
-    if data.end_date and data.end_date != data.start_date:
-        s += f"至{data.end_date.month}月{data.end_date.day}日"
-    return s
-
-
-def report_title(data):
-    subject = data.standard.replace("督导评估", "")
-    if subject.startswith("县域"):
-        subject = subject[2:]  # "示范县县域…" reads badly: "关于示范县义务教育…"
-    return f"关于{data.county}{subject}{data.level}的反馈意见"
+def signature_indents(issuer, when):
+    """Right indents (characters) of the 落款's two lines, GB/T 9704 7.3.5.2 (unsealed): the name
+    右空二字, the date one line below starting two characters right of the name's first character;
+    a date longer than that moves the name left so that the date stays 右空二字."""
+    name = len(issuer)
+    date = sum(0.5 if ch.isdigit() else 1 for ch in when)
+    if date + 2 <= name:
+        return 2, name - date
+    return 4 + date - name, 2
 
 
 def build_docx(data):
     w = _Writer()
-    w.title(report_title(data))
-    f = data.figures
-    w.para(f"{date_range(data)}，{data.level}检查组依据《{data.standard}》（{data.document}），对{data.county}开展了实地督导检查。现将有关情况反馈如下。")
-
-    w.heading(SECTION_HEADINGS[0], 1)
-    w.para("检查组成员：" + "；".join(f"{name}（{role}）" for name, role in data.team) + "。")
-    for name, lead, members, schools in data.groups:
-        w.para(f"{name}：组长{lead}，成员{'、'.join(members)}；检查学校{'、'.join(schools) or '（未分配）'}。")
-    by_type = "、".join(f"{t}{n}人" for t, n in (f.get("interviews_by_type") or {}).items())
-    w.para(f"随机抽取学校{f.get('schools_drawn', 0)}所，实地检查学校{f.get('schools_visited', 0)}所；"
-           f"实地随机访谈{f.get('interviews', 0)}人{('（' + by_type + '）') if by_type else ''}；"
-           f"检查相关部门{len(f.get('departments') or [])}个{('（' + '、'.join(f['departments']) + '）') if f.get('departments') else ''}；"
-           f"形成检查记录{f.get('records', 0)}条，照片{f.get('photos', 0)}张。")
-
-    w.heading(SECTION_HEADINGS[1], 1)
-    if not data.indicators:
-        w.para("本县尚未导入学校办学条件数据，未测算。")
-    for i, sec in enumerate(data.indicators):
-        w.heading(f"（{CN_NUM[i]}）{sec.section}（{data.data_year}年数据，纳入测算{sec.schools}所，在校生{sec.students}人）", 2)
-        rows = [(r.code, r.name, fmt_value(r.value), fmt_cv(r.cv), "" if r.cap is None else f"{r.cap:.2f}", verdict(r.ok))
-                for r in sec.rows]
-        if sec.composite_cap is not None:
-            rows.append(("", "综合差异系数", "", fmt_cv(sec.composite_cv), f"{sec.composite_cap:.2f}", verdict(sec.ok)))
-        w.table(["代码", "指标", "县域值", "差异系数", "上限", "结论"], rows, widths=[1.6, 7.2, 2.2, 2.0, 1.5, 1.6])
-        failing = [s for s in sec.short_schools if s[2] is False]
-        if failing:
-            w.para(f"未达到校校达标要求的学校{len(failing)}所：" +
-                   "；".join(f"{name}（{'、'.join(codes)}）" for name, codes, _ok in failing) + "。")
-        elif sec.short_schools:
-            w.para("各校均达到校校达标要求。")
-
-    w.heading(SECTION_HEADINGS[2], 1)
-    for key, heading in STEP_HEADINGS:
-        w.heading(heading, 2)
-        for line in data.steps.get(key, []) or ["（无记录）"]:
+    w.title(data.title_lines)
+    w.blank()
+    w.plain(f"{data.addressee}：")
+    for line in data.opening + data.overall:
+        w.para(line)
+    for heading, lines in zip(HEADINGS, (data.achievements, data.problems, data.requirements)):
+        w.heading(heading)
+        for line in lines or ["（待填写）"]:
             w.para(line)
+    last = None
+    for line in data.closing:
+        last = w.para(line)
+    # the closing paragraph, 附件说明 and 落款 stay together: a 落款 never stands alone on a page
+    tail = [last] if last is not None else []
+    attachments = data.attachments
+    if attachments:
+        tail.append(w.blank())
+        for n, name in attachments:
+            if n == 1:
+                tail.append(w.plain(f"附件：{n}. {name}", indent_chars=2))
+            else:  # further names under the first one's, no punctuation after them
+                tail.append(w.plain(f"{n}. {name}"))
+                _set(tail[-1]._p.get_or_add_pPr(), "w:ind", **{"w:left": round(5 * CELL_PT * 20)})
+    when = cn_date(data.sign_date)
+    name_right, date_right = signature_indents(data.issuer, when)
+    tail.append(w.blank())
+    tail.append(w.plain(data.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=name_right))
+    w.plain(when, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=date_right)
+    for p in tail:
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
 
-    w.heading(SECTION_HEADINGS[3], 1)
-    for n, line in enumerate(data.achievements or ["（待填写）"], start=1):
-        w.para(line, bold_prefix=f"{n}. " if data.achievements else None)
+    for n, name in attachments:
+        if name == "问题清单":
+            w.attachment_head(n, "问题清单")
+            w.table(PROBLEM_COLUMNS, [(p.number, p.where, p.item, p.text) for p in data.problem_list])
+        else:
+            w.attachment_head(n, "证据照片")
+            w.photos(data.photos)
 
-    w.heading(SECTION_HEADINGS[4], 1)
-    if not data.problems:
-        w.para("（无）")
-    part_no = 0
-    current = None
-    for p in data.problems:
-        if p.part != current:
-            current = p.part
-            w.heading(f"（{CN_NUM[part_no]}）{p.part}", 2)
-            part_no += 1
-        head = f"{p.number}. " + (f"【{p.where}】" if p.where else "")
-        tail = "（" + "；".join(x for x in (f"指标 {p.indicator}" if p.indicator else "", f"依据：{p.evidence}" if p.evidence else "") if x) + "）"
-        w.para(p.text + (tail if tail != "（）" else ""), bold_prefix=head)
-
-    w.heading(SECTION_HEADINGS[5], 1)
-    for n, line in enumerate(data.requirements or ["（待填写）"], start=1):
-        w.para(line, bold_prefix=f"{n}. " if data.requirements else None)
-
-    w.heading(SECTION_HEADINGS[6], 1)
-    w.table(["代码", "一票否决情形", "是否存在"], [(c, name, "存在" if applies else "未发现") for c, name, applies in data.vetoes],
-            widths=[1.6, 10.5, 3.0])
-    w.para(f"检查组意见：{data.conclusion or '（未定）'}。")
-
-    w.heading(SECTION_HEADINGS[7], 1)
-    if not data.photos:
-        w.para("（无证据照片）")
-    else:
-        _photo_table(w, data.photos)
+    props = w.doc.core_properties
+    props.title = "".join(data.title_lines)
+    props.author = "、".join(name for name, _role in data.team) or data.issuer  # the team
+    props.last_modified_by = next((name for name, role in data.team if role == "检查组组长"), props.author)
+    props.subject = f"{data.county}反馈意见"
+    props.comments = f"发文机关：{data.issuer}"
+    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)  # written as UTC ("…Z")
+    props.created = props.modified = now
+    props.last_printed = now
+    props.revision = 1
     return w.bytes()
-
-
-def _photo_table(w, photos):
-    cols = 2
-    t = w.doc.add_table(rows=0, cols=cols)
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i in range(0, len(photos), cols):
-        cells = t.add_row().cells
-        for cell, ph in zip(cells, photos[i:i + cols]):
-            p = cell.paragraphs[0]
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            p.add_run().add_picture(io.BytesIO(ph.image), width=Cm(7.5))
-            cap = cell.add_paragraph()
-            cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            when = ph.taken_at.strftime("%Y-%m-%d %H:%M") if ph.taken_at else ""
-            _fonts(cap.add_run(" · ".join(x for x in (ph.school, ph.item, when) if x)), BODY_FONT, 10)
-            if ph.caption:
-                _fonts(cell.add_paragraph().add_run(ph.caption), BODY_FONT, 10)

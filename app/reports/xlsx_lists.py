@@ -2,12 +2,18 @@
 export of every record, and the photo archive. No Flask here."""
 import io
 import re
+import unicodedata
 import zipfile
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+
+from .wording import shorten
 
 SCHOOL_TITLE = "义务教育学校达到优质均衡目标整改清单"
 COUNTY_TITLE = "县级政府达到优质均衡目标整改清单"
@@ -21,36 +27,112 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 FONT = Font(name="仿宋", size=12)
 BOLD = Font(name="黑体", size=12, bold=True)
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+# The printed page (A4 landscape; page breaks are placed here as at 100 %): margins in inches,
+# heights in points.
+MARGINS = PageMargins(left=0.6, right=0.6, top=0.6, bottom=0.8, header=0.3, footer=0.35)
+PAGE_HEIGHT_PT = 210 / 25.4 * 72 - (MARGINS.top + MARGINS.bottom) * 72 - 6  # a little slack for rounding
+LINE_PT = 18  # one line of 12 pt CJK text (Excel ≈ 15.75, LibreOffice with Noto CJK ≈ 17.4)
+PAD_PT = 6
+FOOTER = "第 &P 页，共 &N 页"
+# Excel column widths (characters of the default font, ≈ 7 px in Excel, ≈ 8 px in LibreOffice): the
+# four columns fit the 755 pt between the margins either way.
+SCHOOL_WIDTHS = [22, 44, 44, 13]
+COUNTY_WIDTHS = [55, 55, 13]
+A4 = 9
 
 
-def _sheet_head(ws, title, headers, county, filled, widths):
-    last = len(headers)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    ws.cell(1, 1, title).font = Font(name="方正小标宋简体", size=18, bold=True)
-    ws.cell(1, 1).alignment = CENTER
-    ws.row_dimensions[1].height = 36
-    ws.cell(2, 1, f"县（市、区）名称：{county}").font = FONT
-    ws.cell(2, last, f"填报日期：{filled.year}年{filled.month}月{filled.day}日").font = FONT
-    ws.cell(2, last).alignment = Alignment(horizontal="right")
-    for i, h in enumerate(headers, start=1):
-        c = ws.cell(3, i, h)
-        c.font = BOLD
-        c.alignment = CENTER
-        c.border = BORDER
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(3, i).column_letter].width = width
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+def text(cell, value):
+    """Write user-typed text as text: a value starting with = + - @ never becomes a formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def units(ch):
+    """Display width in half-width units: a CJK (full-width) character counts double."""
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9.,:%+\-/]+|.", re.S)
+
+
+def wrapped_lines(value, width):
+    """How many lines `value` takes in a wrapped cell `width` (Excel units) wide at 12 pt: the
+    characters that really fit (≈ 7 px a unit, 8 px a half-width character, a CJK one 16 px),
+    Latin words kept whole, explicit line breaks kept."""
+    per_line = max(2, int((width * 7 - 6) // 8))
+    total = 0
+    for para in str(value or "").split("\n"):
+        lines, used = 1, 0
+        for tok in _TOKEN.findall(para):
+            w = sum(units(ch) for ch in tok)
+            if used + w > per_line and used:
+                lines += 1
+                used = 0
+            while w > per_line:  # a word longer than the line is cut
+                w -= per_line
+                lines += 1
+            used += w
+        total += lines
+    return total
+
+
+def row_height(values, widths):
+    return max(24, PAD_PT + LINE_PT * max(wrapped_lines(v, w) for v, w in zip(values, widths)))
+
+
+def _print_setup(ws, title_rows):
+    ws.print_title_rows = title_rows
+    ws.page_setup.paperSize = A4
     ws.page_setup.orientation = "landscape"
+    # one page wide: where a PC lacks Calibri the columns come out wider and are scaled down, which
+    # only leaves more room under the breaks placed here at 100 %
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.6, right=0.6, top=0.7, bottom=0.7)
+    ws.page_margins = MARGINS
+    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.font = "仿宋,Regular"
+    ws.oddFooter.center.size = 11
+    ws.print_options.horizontalCentered = True
+
+
+def _sheet_head(ws, label, title, headers, county, filled, widths):
+    """Row 1 附件N, row 2 the title, row 3 县（市、区）名称 … 填报日期, row 4 the column heads
+    (printed again on every page)."""
+    last = len(headers)
+    text(ws.cell(1, 1), label).font = Font(name="黑体", size=14)
+    ws.row_dimensions[1].height = 22
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
+    text(ws.cell(2, 1), title).font = Font(name="方正小标宋简体", size=18)
+    ws.cell(2, 1).alignment = CENTER
+    ws.row_dimensions[2].height = 36
+    split = last // 2  # the county's name on the left half, the date on the right half
+    if split > 1:
+        ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=split)
+    ws.merge_cells(start_row=3, start_column=split + 1, end_row=3, end_column=last)
+    text(ws.cell(3, 1), f"县（市、区）名称：{county}").font = FONT
+    text(ws.cell(3, split + 1), f"填报日期：{filled.year}年{filled.month}月{filled.day}日").font = FONT
+    ws.cell(3, split + 1).alignment = Alignment(horizontal="right")
+    ws.row_dimensions[3].height = 22
+    for i, h in enumerate(headers, start=1):
+        c = text(ws.cell(4, i), h)
+        c.font = BOLD
+        c.alignment = CENTER
+        c.border = BORDER
+    ws.row_dimensions[4].height = 24
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A5"
+    _print_setup(ws, "4:4")
+    return 22 + 36 + 22 + 24
 
 
 def _cell(ws, row, col, value, number_format=None):
-    c = ws.cell(row, col, value)
+    c = text(ws.cell(row, col), value)
     c.font = FONT
     c.alignment = WRAP
     c.border = BORDER
@@ -60,86 +142,147 @@ def _cell(ws, row, col, value, number_format=None):
     return c
 
 
-def _row_height(*texts, chars_per_line=(18, 30, 30)):
-    lines = max(1, *[-(-len(t or "") // n) for t, n in zip(texts, chars_per_line)])
-    return max(24, 18 * lines)
+class _Pages:
+    """Where the printed pages break: rows are never split, so a row that does not fit on the
+    page starts the next one (a manual break here, so that the school's name can be repeated)."""
+
+    def __init__(self, ws, used_first, header):
+        self.ws, self.used, self.header = ws, used_first, header
+
+    def fits(self, height):
+        return self.used + height <= PAGE_HEIGHT_PT
+
+    def add(self, height):
+        self.used += height
+
+    def break_before(self, row):
+        self.ws.row_breaks.append(Break(id=row - 1))
+        self.used = self.header
 
 
 def build_rectification_xlsx(data):
     """Attachment 1 (schools: one block per campus, its problems numbered under it) and
-    attachment 2 (the county government), deadlines as real dates shown to the month."""
+    attachment 2 (the county government), deadlines as real dates shown to the month. Printed
+    A4 landscape with page numbers; a school block broken by a page shows its name again."""
     wb = Workbook()
     ws = wb.active
     ws.title = "学校整改清单"
-    _sheet_head(ws, SCHOOL_TITLE, SCHOOL_HEADERS, data.county, data.filled, [28, 48, 48, 14])
-    row = 4
+    pages = _Pages(ws, _sheet_head(ws, "附件1", SCHOOL_TITLE, SCHOOL_HEADERS, data.county, data.filled,
+                                   SCHOOL_WIDTHS), 24)
+    row = 5
     for n, (school, items) in enumerate(data.schools, start=1):
         first = row
         for k, item in enumerate(items or [None], start=1):
-            _cell(ws, row, 1, f"{n}.{school}" if k == 1 else None)
-            _cell(ws, row, 2, f"{k}.{item.problem}" if item else "")
-            _cell(ws, row, 3, item.measure if item else "")
+            values = [f"{n}.{school}", f"{k}.{item.problem}" if item else "", item.measure if item else ""]
+            height = row_height(values + [""], SCHOOL_WIDTHS)
+            if not pages.fits(height):
+                if row > first:  # the block goes on over the page: close its merge, name it again
+                    if row - 1 > first:
+                        ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+                    first = row
+                pages.break_before(row)
+            pages.add(height)
+            name = f"{n}.{school}" if row == first and k == 1 else (f"{n}.{school}（续）" if row == first else None)
+            _cell(ws, row, 1, name)
+            _cell(ws, row, 2, values[1])
+            _cell(ws, row, 3, values[2])
             _cell(ws, row, 4, item.deadline if item else None, MONTH_FORMAT)
-            ws.row_dimensions[row].height = _row_height(school if k == 1 else "", item.problem if item else "",
-                                                        item.measure if item else "")
+            ws.row_dimensions[row].height = height
             row += 1
         if row - 1 > first:
             ws.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
     _notes(ws, row + 1, ["注：", "1.学校必须按照物理独立校区填报，如一校多区必须分开自查后分开填报。",
                          "2.存在不足情况按照《办法》31项指标中要求学校达标的每一项指标要求逐项填报；达标项目不用填报。",
-                         "3.完成时限精确到月份。"], 4)
+                         "3.完成时限精确到月份。"], SCHOOL_WIDTHS, pages)
 
     ws2 = wb.create_sheet("县级政府整改清单")
-    _sheet_head(ws2, COUNTY_TITLE, COUNTY_HEADERS, data.county, data.filled, [56, 56, 14])
-    row = 4
+    pages = _Pages(ws2, _sheet_head(ws2, "附件2", COUNTY_TITLE, COUNTY_HEADERS, data.county, data.filled,
+                                    COUNTY_WIDTHS), 24)
+    row = 5
     for k, item in enumerate(data.county_rows, start=1):
-        _cell(ws2, row, 1, f"{k}.{item.problem}")
+        values = [f"{k}.{item.problem}", item.measure, ""]
+        height = row_height(values, COUNTY_WIDTHS)
+        if not pages.fits(height):
+            pages.break_before(row)
+        pages.add(height)
+        _cell(ws2, row, 1, values[0])
         _cell(ws2, row, 2, item.measure)
         _cell(ws2, row, 3, item.deadline, MONTH_FORMAT)
-        ws2.row_dimensions[row].height = _row_height(item.problem, item.measure, chars_per_line=(36, 36))
+        ws2.row_dimensions[row].height = height
         row += 1
     _notes(ws2, row + 1, ["注：", "1.存在不足情况按照《办法》31项指标中要求县级政府达标的每一项指标要求逐项填报；达标项目不用填报。",
-                          "2.完成时限精确到月份。"], 3)
+                          "2.完成时限精确到月份。"], COUNTY_WIDTHS, pages)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _notes(ws, row, lines, cols):
-    for i, text in enumerate(lines):
-        ws.merge_cells(start_row=row + i, start_column=1, end_row=row + i, end_column=cols)
-        c = ws.cell(row + i, 1, text)
+def _notes(ws, row, lines, widths, pages):
+    pages.add(LINE_PT)  # the empty row above the notes
+    for i, line in enumerate(lines):
+        ws.merge_cells(start_row=row + i, start_column=1, end_row=row + i, end_column=len(widths))
+        c = text(ws.cell(row + i, 1), line)
         c.font = Font(name="仿宋", size=11)
-        c.alignment = Alignment(wrap_text=True)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        height = row_height([line], [sum(widths)])
+        if not pages.fits(height):
+            pages.break_before(row + i)
+        pages.add(height)
+        ws.row_dimensions[row + i].height = height
 
 
 def build_export_xlsx(sheets):
-    """{sheet name: (headers, rows)} → .xlsx, one sheet per kind (write-only: large is fine)."""
+    """{sheet name: (headers, rows)} → .xlsx, one sheet per kind (write-only: large is fine).
+    Text stays text (never a formula), times are real date-time cells, the header is bold with a
+    filter, and each sheet prints landscape, one page wide, its header on every page."""
     wb = Workbook(write_only=True)
     for name, (headers, rows) in sheets.items():
         ws = wb.create_sheet(name[:31])
         ws.freeze_panes = "A2"
-        widths = [max(8, min(50, len(str(h)) * 2 + 2)) for h in headers]
+        widths = [max(8, min(50, sum(units(ch) for ch in str(h)) + 4)) for h in headers]
         for r in rows[:200]:
             for i, v in enumerate(r):
-                widths[i] = max(widths[i], min(50, len(str(v or "")) + 2))
+                shown = v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(_plain(v) or "")
+                widths[i] = max(widths[i], min(50, max((sum(units(ch) for ch in line) for line in shown.split("\n")),
+                                                       default=0) + 2))
         for i, width in enumerate(widths):
-            ws.column_dimensions[_col(i)].width = width
-        ws.append(headers)
+            ws.column_dimensions[get_column_letter(i + 1)].width = width
+        last = get_column_letter(len(headers))
+        ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+        ws.print_title_rows = "1:1"
+        ws.page_setup.paperSize = A4
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, header=0.3, footer=0.3)
+        ws.oddFooter.center.text = FOOTER
+        ws.append([_head_cell(ws, h) for h in headers])
         for r in rows:
-            ws.append([_plain(v) for v in r])
+            ws.append([_value_cell(ws, v) for v in r])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _col(i):
-    s = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+def _head_cell(ws, value):
+    c = WriteOnlyCell(ws, value=value)
+    c.data_type = "s"
+    c.font = Font(bold=True)
+    c.alignment = Alignment(vertical="center")
+    return c
+
+
+def _value_cell(ws, value):
+    value = _plain(value)
+    c = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        c.data_type = "s"  # user-typed text is never a formula
+        if "\n" in value:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    elif isinstance(value, datetime):
+        c.number_format = DATETIME_FORMAT
+    return c
 
 
 def _plain(v):
@@ -153,9 +296,11 @@ def _plain(v):
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
-def safe_name(text, fallback="未命名"):
-    text = UNSAFE.sub("_", (text or "").strip()).strip(". ")
-    return text[:60] or fallback
+def safe_name(value, fallback="未命名", limit=40):
+    """A file or folder name: unsafe characters replaced, shortened at a word boundary (never
+    mid-bracket)."""
+    value = UNSAFE.sub("_", shorten((value or "").strip(), limit)).strip(". ")
+    return value or fallback
 
 
 def build_photos_zip(photos, out):

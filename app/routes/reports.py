@@ -19,7 +19,8 @@ from ..reports.collect import collect_rectification, collect_report
 from ..reports.docx_report import build_docx
 from ..reports.html_report import render_html
 from ..reports.xlsx_lists import build_export_xlsx, build_photos_zip, build_rectification_xlsx
-from ..timefmt import local_time, local_today
+from ..reports.wording import shorten
+from ..timefmt import local_today, to_local
 from .photos import storage
 
 bp = Blueprint("reports", __name__)
@@ -27,9 +28,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _download(data, mimetype, filename):
+def disposition(filename, fallback):
+    """attachment; filename="<readable ASCII>"; filename*=UTF-8''<the Chinese name> (RFC 6266/5987)."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _ascii_name(inspection, what, ext):
+    return f"{inspection.county.code}-{what}.{ext}"
+
+
+def _download(data, mimetype, filename, fallback):
     resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    resp.headers["Content-Disposition"] = disposition(filename, fallback)
     resp.headers["Content-Length"] = str(len(data))
     return resp
 
@@ -51,7 +61,7 @@ def index(iid):
 def report_docx(iid):
     inspection = inspection_or_404(iid)
     data = build_docx(collect_report(inspection, storage=storage(), tz=_tz()))
-    return _download(data, DOCX, f"{inspection.county.name}反馈意见.docx")
+    return _download(data, DOCX, f"{inspection.county.name}反馈意见.docx", _ascii_name(inspection, "feedback", "docx"))
 
 
 @bp.get("/inspections/<int:iid>/report")
@@ -66,7 +76,8 @@ def report_html(iid):
 def rectification_xlsx(iid):
     inspection = inspection_or_404(iid)
     data = build_rectification_xlsx(collect_rectification(inspection, local_today(_tz())))
-    return _download(data, XLSX, f"{inspection.county.name}整改清单.xlsx")
+    return _download(data, XLSX, f"{inspection.county.name}整改清单.xlsx",
+                     _ascii_name(inspection, "rectification", "xlsx"))
 
 
 @bp.get("/inspections/<int:iid>/rectification")
@@ -132,6 +143,10 @@ def save_rectification(iid):
     return redirect(url_for("reports.rectification", iid=iid))
 
 
+SUBJECT_LABELS = {"school": "学校检查", "archive_county": "县级档案", "archive_school": "学校档案",
+                  "department": "部门检查", "hearing_entry": "陈述答辩", "interview": "实地访谈"}
+
+
 def export_sheets(inspection, tz):
     """Every record of an inspection, one sheet per kind, Chinese headers."""
     iid = inspection.id
@@ -141,10 +156,12 @@ def export_sheets(inspection, tz):
     deps = {d.id: d for d in db.session.scalars(db.select(Department).filter_by(inspection_id=iid))}
 
     def when(dt):
-        return local_time(dt, "%Y-%m-%d %H:%M", tz)
+        """A real date-time cell in local time (naive: a spreadsheet has no time zones)."""
+        local = to_local(dt, tz)
+        return local.replace(tzinfo=None, microsecond=0) if local else None
 
     recs = db.session.execute(db.select(CheckRecord).filter_by(inspection_id=iid).order_by(CheckRecord.id)).scalars().all()
-    subject = {"school": "学校检查", "archive_county": "县级档案", "archive_school": "学校档案", "department": "部门检查"}
+    subject = SUBJECT_LABELS
 
     def where(r):
         if r.subject_type == "department":
@@ -173,7 +190,7 @@ def export_sheets(inspection, tz):
         "相关部门": (["部门", "负责指标", "查阅文件", "结论", "说明"],
                  [[d.name, "、".join(d.indicator_codes or []), d.documents_seen, d.verdict or "", d.note] for d in deps.values()]),
         "照片": (["编号", "学校", "类别", "检查项", "说明", "拍摄时间", "纬度", "经度", "拍摄人", "证据"],
-               [[p.id, schools.get(p.school_id, ""), p.subject_type, p.item_code or "", p.caption, when(p.taken_at or p.created_at),
+               [[p.id, schools.get(p.school_id, ""), subject.get(p.subject_type, p.subject_type), p.item_code or "", p.caption, when(p.taken_at or p.created_at),
                  p.latitude, p.longitude, users.get(p.author_id, ""), "是" if p.is_evidence else ""]
                 for p in db.session.execute(db.select(Photo).filter_by(inspection_id=iid).filter(Photo.deleted_at.is_(None))
                                             .order_by(Photo.id)).scalars()]),
@@ -190,7 +207,8 @@ def export_sheets(inspection, tz):
 @roles("admin", "lead")
 def export_xlsx(iid):
     inspection = inspection_or_404(iid)
-    return _download(build_export_xlsx(export_sheets(inspection, _tz())), XLSX, f"{inspection.county.name}检查记录.xlsx")
+    return _download(build_export_xlsx(export_sheets(inspection, _tz())), XLSX, f"{inspection.county.name}检查记录.xlsx",
+                     _ascii_name(inspection, "records", "xlsx"))
 
 
 @bp.get("/inspections/<int:iid>/photos.zip")
@@ -205,19 +223,21 @@ def photos_zip(iid):
                               .order_by(Photo.school_id, Photo.item_code, Photo.id)).scalars().all()
 
     def items():
-        from ..timefmt import to_local
 
         for p in rows:
             item = std.checklist_by_code.get(p.item_code or "") or std.archive_items.get(p.item_code or "")
-            label = f"{p.item_code} {item['text'][:20]}" if item else (p.item_code or "现场照片")
+            label = f"{p.item_code} {shorten(item['text'], 20)}" if item else (p.item_code or "现场照片")
             taken = to_local(p.taken_at or p.created_at, tz)
             yield (schools.get(p.school_id, inspection.county.name), label, taken.replace(tzinfo=None), store.get(p.data_key))
 
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # large archives go to disk, not memory
     build_photos_zip(items(), spool)
     spool.seek(0)
-    return send_file(spool, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{inspection.county.name}照片.zip")
+    resp = send_file(spool, mimetype="application/zip", as_attachment=True,
+                     download_name=_ascii_name(inspection, "photos", "zip"))
+    resp.headers["Content-Disposition"] = disposition(f"{inspection.county.name}照片.zip",
+                                                      _ascii_name(inspection, "photos", "zip"))
+    return resp
 
 
 @bp.post("/inspections/<int:iid>/rectification/<int:problem_id>/<action>")

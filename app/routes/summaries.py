@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import CheckRecord, Department, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
+from ..models import CheckRecord, Department, Feedback, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
 from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
@@ -232,9 +232,19 @@ def summary_problem(iid, group_id, pid):
 
 # ---------------------------------------------------------------- 7 反馈评估意见
 
+FEEDBACK_TEXTS = {  # field: (label, rows, max length)
+    "addressee": ("主送机关", 1, 200), "issuer": ("落款（发文机关署名）", 1, 200),
+    "process": ("开头段（检查过程与数字）", 6, 20000), "overall": ("总体结论", 3, 20000),
+    "achievements": ("一、主要成效", 8, 20000), "problems_text": ("二、存在的主要问题", 10, 20000),
+    "requirements": ("三、督导意见", 8, 20000), "closing": ("结尾（整改要求与报送）", 3, 20000),
+}
+
+
 @bp.get("/inspections/<int:iid>/feedback")
 @roles(*ALL_ROLES)
 def feedback(iid):
+    from ..reports.collect import evidence_photos, feedback_drafts, feedback_texts, photo_label
+
     inspection = _inspection(iid)
     fb = feedback_for(inspection)
     db.session.commit()
@@ -242,15 +252,21 @@ def feedback(iid):
     figures = fb.figures if inspection.locked and fb.figures else feedback_figures(inspection)
     parts = {}
     for p in fb.problems:
-        parts.setdefault(p.part, []).append(p)
+        if not p.doubtful:
+            parts.setdefault(p.part, []).append(p)
     order = list(standard.parts) + ["其他"]
     grouped = [(code, standard.parts.get(code, "其他"), parts[code]) for code in order if code in parts]
     vetoes = [(c, i["name"]) for c, i in standard.indicators.items() if i["part"] == "V"]
     submitted = db.session.scalar(db.select(db.func.count(GroupSummary.id)).where(
         GroupSummary.inspection_id == iid, GroupSummary.status == "submitted"))
+    texts = feedback_texts(inspection, fb, feedback_drafts(inspection, fb, figures))
+    photos, default_photos, chosen = evidence_photos(inspection, fb)
     return render_template("summaries/feedback.html", inspection=inspection, fb=fb, figures=figures, grouped=grouped,
                            vetoes=vetoes, conclusions=CONCLUSIONS, submitted=submitted, groups=len(inspection.groups),
                            is_team_lead=is_team_lead(current_user, inspection), parts=standard.parts,
+                           doubtful=[p for p in fb.problems if p.doubtful], texts=texts, text_fields=FEEDBACK_TEXTS,
+                           photos=[(ph, photo_label(standard, ph)) for ph in photos], default_photos=default_photos,
+                           chosen_photos=chosen,
                            departments={d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=iid))})
 
 
@@ -272,26 +288,54 @@ def feedback_action(iid, action):
     fb = feedback_for(inspection)
     try:
         if action == "save":
-            before = {"process": fb.process, "achievements": fb.achievements, "requirements": fb.requirements,
-                      "vetoes": fb.vetoes, "conclusion": fb.conclusion}
-            for field in ("process", "achievements", "requirements"):
-                value = (request.form.get(field) or "").strip()
-                if len(value) > 20000:
-                    raise OperationError("内容过长（最多 20000 字）。")
-                setattr(fb, field, value)
+            values = {}
+            for field in FEEDBACK_TEXTS:
+                label, _rows, limit = FEEDBACK_TEXTS[field]
+                value = (request.form.get(field) or "").replace("\r\n", "\n").strip()
+                if len(value) > limit:
+                    raise OperationError(f"「{label}」过长（最多 {limit} 字）。")
+                if FEEDBACK_TEXTS[field][1] == 1 and "\n" in value:
+                    raise OperationError(f"「{label}」只能写一行。")
+                values[field] = value
             codes = [c for c, i in inspection.standard.indicators.items() if i["part"] == "V"]
-            fb.vetoes = {c: request.form.get(f"veto_{c}") == "1" for c in codes}
+            values["vetoes"] = {c: request.form.get(f"veto_{c}") == "1" for c in codes}
             conclusion = request.form.get("conclusion") or None
             if conclusion and conclusion not in CONCLUSIONS:
                 raise OperationError(f"结论只能是：{'、'.join(CONCLUSIONS)}。")
-            if conclusion == "通过" and any(fb.vetoes.values()):
+            if conclusion == "通过" and any(values["vetoes"].values()):
                 raise OperationError("存在一票否决情形，结论不能为「通过」。")
-            fb.conclusion = conclusion
-            fb.version += 1
-            audit(current_user, "update", "feedback", fb.id, "编辑反馈意见", before,
-                  {"process": fb.process, "achievements": fb.achievements, "requirements": fb.requirements,
-                   "vetoes": fb.vetoes, "conclusion": fb.conclusion}, iid)
-            flash("反馈意见已保存。", "success")
+            values["conclusion"] = conclusion
+            status = save_text_edit(kind="feedback", record=fb, inspection=inspection, user=current_user,
+                                    values=values, base_version=request.form.get("base_version"), label="编辑反馈意见")
+            flash("反馈意见已保存。" if status == "updated" else
+                  "反馈意见已保存；保存前已被他人修改，被覆盖的内容已留存在「修改冲突」。", "success")
+        elif action == "redraft":  # drop the lead's text of one part: the document prints the fresh draft
+            field = request.form.get("field")
+            if field not in FEEDBACK_TEXTS:
+                raise OperationError("没有这一部分。")
+            audit(current_user, "update", "feedback", fb.id, f"恢复草稿：{FEEDBACK_TEXTS[field][0]}",
+                  {field: getattr(fb, field)}, {field: ""}, iid)
+            if not claim_version(Feedback, fb, fb.version):
+                raise OperationError("反馈意见刚被他人修改，请刷新页面后再试。")
+            setattr(fb, field, "")
+            flash(f"「{FEEDBACK_TEXTS[field][0]}」已恢复为系统草稿。", "success")
+        elif action == "photos":
+            from ..reports.collect import evidence_photos
+
+            photos, default, before = evidence_photos(inspection, fb)
+            ids = {ph.id for ph in photos}
+            try:
+                wanted = {int(x) for x in request.form.getlist("photo")}
+            except ValueError:
+                raise OperationError("照片选择无效。") from None
+            if not wanted <= ids:
+                raise OperationError("所选照片不属于本次检查。")
+            if not claim_version(Feedback, fb, fb.version):
+                raise OperationError("反馈意见刚被他人修改，请刷新页面后再试。")
+            fb.photo_choice = {"in": sorted(wanted - default), "out": sorted(default - wanted)}
+            audit(current_user, "update", "feedback", fb.id, f"证据照片 {len(wanted)} 张",
+                  {"photos": sorted(before)}, {"photos": sorted(wanted)}, iid)
+            flash(f"证据照片已保存：{len(wanted)} 张。", "success")
         elif action == "import":
             added = import_summaries(fb, inspection, current_user)
             flash(f"已从已提交的小组汇总导入问题 {added} 个。", "success")
@@ -318,10 +362,13 @@ def feedback_problem(iid, pid):
     p = db.session.get(FeedbackProblem, pid)
     if p is None or p.feedback_id != fb.id:
         abort(404, description="问题不存在。")
-    before = {"text": p.text, "part": p.part, "is_key": p.is_key}
+    before = {"text": p.text, "part": p.part, "is_key": p.is_key, "doubtful": p.doubtful}
     if request.form.get("delete") == "1":
         audit(current_user, "delete", "feedback_problem", p.id, "删除反馈问题", before, None, iid)
         db.session.delete(p)
+    elif request.form.get("confirm") == "1":  # a 存疑 item becomes a problem only when a lead says so
+        p.doubtful = False
+        audit(current_user, "confirm", "feedback_problem", p.id, "存疑问题确认为问题", before, {"doubtful": False}, iid)
     else:
         text = (request.form.get("text") or "").strip()
         if not text:
