@@ -2,11 +2,14 @@
 items that draws.draw_interviewees takes. No Flask, no database."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 
+from ..spreadsheets import Limits, SpreadsheetError, read_first_sheet
 from .draws import DrawError
+
+# A roster is a few hundred people: anything far larger is refused before it is read.
+ROSTER_LIMITS = Limits(max_bytes=5 * 1024 * 1024, max_inflated=32 * 1024 * 1024, max_sheets=50, max_rows=5000,
+                       max_cols=50)
 
 _HEADER_NAMES = ("姓名",)
 _TYPE_HEADERS = ("类型", "身份")
@@ -61,36 +64,12 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(file_bytes: bytes) -> list[list[str]]:
+def _read_table(file_bytes: bytes, filename: str | None) -> list[list[str]]:
     try:
-        from openpyxl import load_workbook
-
-        wb = load_workbook(io.BytesIO(file_bytes), read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    except DrawError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, …
-        raise DrawError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
-    return rows
-
-
-def _read_csv(file_bytes: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = file_bytes.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise DrawError("无法读取该 CSV 文件的编码，请另存为 UTF-8")
-    try:
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as exc:
-        raise DrawError("无法读取该 CSV 文件") from exc
+        rows = read_first_sheet(file_bytes, filename, ROSTER_LIMITS)
+    except SpreadsheetError as exc:
+        raise DrawError(str(exc)) from None
+    return [[_cell_text(v) for v in row] for row in rows]
 
 
 def parse_roster(
@@ -100,26 +79,19 @@ def parse_roster(
     default_type: str = "",
 ) -> list[dict]:
     """A roster as interviewee population items ``{"id": "p1", "label": 姓名, "type": 类型}``
-    (plus ``"class"`` when a 班级 is given), ids numbered in input order.
+    (plus ``"class"`` when a 班级 is given), ids numbered in input order. Files are read through
+app.spreadsheets (capped before parsing).
 
     Pasted text: one person per line, ``姓名`` or ``姓名,类型[,班级]`` separated by a comma,
     全角逗号 or tab, or else by spaces; blank lines and a ``姓名…`` header line are ignored;
-    duplicate names are kept (each gets its own id). Files: .xlsx (first sheet) or .csv
-    (UTF-8, or GBK as Excel saves it) with a header row holding 姓名 and optionally 类型 or 身份,
+    duplicate names are kept (each gets its own id). Files: .xlsx, .xls, .ods (first sheet) or
+    .csv (UTF-8, or GBK as Excel saves it) with a header row holding 姓名 and optionally 类型 or 身份,
     and 班级.
     """
     if file_bytes is not None:
-        name = (filename or "").lower()
         if not file_bytes:
             raise DrawError("上传的文件是空的")
-        if name.endswith(".xlsx") or (not name.endswith(".csv") and file_bytes[:2] == b"PK"):
-            rows = _read_xlsx(file_bytes)
-        elif name.endswith(".csv"):
-            rows = _read_csv(file_bytes)
-        elif name.endswith(".xls"):
-            raise DrawError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx")
-        else:
-            raise DrawError("只支持 .xlsx 或 .csv 文件")
+        rows = _read_table(file_bytes, filename)
         people = _rows_to_people(rows, default_type)
     else:
         people = []

@@ -5,7 +5,7 @@ behind the warnings live in app/standards/school-data.json. `read_table()` colle
 in one pass (row as Excel shows it, column header, problem in Chinese); a table with any error
 is refused whole. Warnings (possible but implausible values) are kept with the rows.
 """
-import csv
+import re
 import io
 import json
 import os
@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+
+from ..spreadsheets import Limits, SpreadsheetError, normalise_text, read_first_sheet
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # app/
 TEMPLATE_FILE = os.path.join(HERE, "standards", "school-data.json")
@@ -82,28 +84,28 @@ class TemplateError(ValueError):
 
 
 def _load_frame(source, filename):
-    """Read the first sheet / the CSV into a DataFrame of raw objects (no type guessing)."""
-    name = (filename or (source if isinstance(source, str) else "")).lower()
+    """Read the first sheet / the CSV into a DataFrame of raw objects (no type guessing); the
+    file is checked against the template's caps before it is parsed (app.spreadsheets)."""
+    name = filename or (source if isinstance(source, str) else "")
     data = source
     if isinstance(source, str):
         with open(source, "rb") as f:
             data = f.read()
-    if name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise TemplateError("CSV 文件不是 UTF-8 编码，请在 Excel 中另存为「CSV UTF-8」或直接上传 .xlsx。") from None
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
-    elif name.endswith(".xlsx") or name.endswith(".xlsm"):
-        try:
-            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
-        except Exception:
-            raise TemplateError("无法读取该 Excel 文件，请确认是 .xlsx 格式且未加密。") from None
-    else:
-        raise TemplateError("只接受 .xlsx 或 UTF-8 编码的 .csv 文件。")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    try:
+        rows = read_first_sheet(data, name, Limits.from_mapping(template().get("file_limits")))
+    except SpreadsheetError as e:
+        raise TemplateError(str(e)) from None
+    if not rows:
+        raise TemplateError("文件中没有表头和数据。")
+    header = [str(c).strip() for c in rows[0]]
+    width = len(header)
+    body = [list(r[:width]) + [""] * (width - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    frame = frame.loc[:, [bool(h) for h in header]] if header else frame
     # Drop rows that are entirely empty (trailing blank lines in Excel), keeping Excel numbering.
     frame.index = np.arange(HEADER_ROW + 1, HEADER_ROW + 1 + len(frame))
+    if frame.empty:
+        return frame
     blank = frame.apply(lambda col: col.map(_is_blank)).all(axis=1)
     return frame[~blank]
 
@@ -121,16 +123,45 @@ def _show(v):
     return s if len(s) <= 20 else s[:20] + "…"
 
 
-def _parse_numbers(raw, integer):
-    """Parse one column: returns (values as float with NaN for blanks, mask of bad cells)."""
-    as_text = raw.map(lambda v: v.strip().replace(",", "") if isinstance(v, str) else v)
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _number_text(v):
+    """A cell as number text: full-width digits and punctuation normalised, thousands
+    separators dropped. A comma that can only be a decimal point ("215,6") is kept, so the
+    cell is refused rather than read as 2156."""
+    if not isinstance(v, str):
+        return v
+    t = normalise_text(v).replace(" ", "")
+    if "," in t and THOUSANDS.match(t):
+        t = t.replace(",", "")
+    return t
+
+
+def _parse_numbers(raw, integer, limit=None):
+    """Parse one column: (values as float with NaN for blanks and bad cells, mask of bad cells,
+    mask of blanks, {row: message} for cells refused for a reason of their own)."""
+    as_text = raw.map(_number_text)
     values = pd.to_numeric(as_text, errors="coerce").astype(float)
     blank = raw.map(_is_blank)
     bad = values.isna() & ~blank
+    reasons = {}
+    for r in bad[bad].index:
+        t = as_text[r]
+        if isinstance(t, str) and re.match(r"^[+-]?\d+,\d+$", t):
+            reasons[r] = f"\"{_show(raw[r])}\" 中的逗号只能是小数点：请写成 {t.replace(',', '.')}（数字中不用逗号作小数点）"
+    infinite = values.notna() & ~np.isfinite(values.fillna(0))
+    for r in infinite[infinite].index:
+        reasons[r] = f"\"{_show(raw[r])}\" 不是有限的数"
+    if limit is not None:
+        over = values.notna() & np.isfinite(values.fillna(0)) & (values.abs() > limit)
+        for r in over[over].index:
+            reasons[r] = f"\"{_show(raw[r])}\" 超出合理范围（不大于 {limit:g}），请检查单位和位数"
+    bad = bad | infinite | (values.abs() > limit if limit is not None else False)
     if integer:
-        frac = values.notna() & (values != np.floor(values.fillna(0)))
+        frac = values.notna() & ~bad & (values != np.floor(values.fillna(0)))
         bad = bad | frac
-    return values.where(~bad), bad, blank
+    return values.where(~bad), bad, blank, reasons
 
 
 def read_table(source, filename=None, standard=None):
@@ -167,16 +198,18 @@ def check_frame(raw, standard=None, tpl=None):
         col = raw[h]
         blank = col.map(_is_blank)
         if c["type"] in NUMERIC_TYPES:
-            values, bad, blank = _parse_numbers(col, c["type"] == "int")
+            values, bad, blank, reasons = _parse_numbers(col, c["type"] == "int", c.get("max"))
             what = "不是整数" if c["type"] == "int" else "不是数字"
             for r in bad[bad].index:
-                per_cell.append((r, h, f"\"{_show(col[r])}\" {what}"))
+                per_cell.append((r, h, reasons.get(r) or f"\"{_show(col[r])}\" {what}"))
             neg = values < 0
             for r in neg[neg].index:
                 per_cell.append((r, h, f"{_fmt(values[r])} 是负数，不能小于 0"))
             out[h] = values
         else:
             text = col.map(lambda v: "" if _is_blank(v) else _text(v))
+            if c.get("normalise", c["type"] == "enum" or h.endswith("标识码")):
+                text = text.map(normalise_text)
             if c["type"] == "enum":
                 badv = ~blank & ~text.isin(c["values"])
                 for r in badv[badv].index:

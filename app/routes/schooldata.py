@@ -58,7 +58,7 @@ def upload(code):
     if year is None:
         errors.append("请填写正确的数据年度（如 2025）。")
     if f is None or not f.filename:
-        errors.append("请选择要上传的学校数据文件（.xlsx 或 .csv）。")
+        errors.append("请选择要上传的学校数据文件（.xlsx、.xls、.ods 或 .csv）。")
     table = None
     if not errors:
         table = read_table(f.read(), filename=f.filename)
