@@ -63,10 +63,12 @@ def create_app(config_name=None, **overrides):
 
     app.jinja_env.globals["photo_box"] = photo_box
 
+    from .indicators.metrics import shown
     from .timefmt import local_time
 
     tz_name = app.config["TIMEZONE"]
     app.jinja_env.filters["local_time"] = lambda dt, fmt="%m-%d %H:%M": local_time(dt, fmt, tz_name)
+    app.jinja_env.filters["against"] = lambda value, threshold=None: shown(value, threshold)
 
     @app.errorhandler(404)
     def not_found(e):

@@ -162,7 +162,8 @@ def format_evaluation(ev, warnings=()):
     lines = [f"{std.name}（{std.document}）"]
     for sec, res in ev.sections.items():
         lines.append("")
-        lines.append(f"【{sec}】纳入测算 {res.schools} 所，在校生 {res.students} 人")
+        lines.append(f"【{sec}】纳入测算 {res.schools} 所，在校生 {res.students} 人"
+                     + ("（仅 1 所学校：差异系数按公式为 0）" if res.schools == 1 else ""))
         if not res.schools:
             continue
         lines.append(f"  {'指标':<6}{'县域值':>12}{'差异系数':>10}{'上限':>8}  结论")

@@ -174,3 +174,25 @@ def test_json_has_exactly_the_contract_keys():
     basic = to_json(evaluate(frame(rows), B), 2025, [])
     assert set(basic["sections"]["初中"]) == {"schools", "students", "indicators", "ok", "composite_cv", "cap"}
     assert math.isclose(out["sections"]["小学"]["students"], 800)
+
+
+def test_a_shown_value_never_contradicts_its_verdict():
+    from app.indicators.metrics import share_of, shown
+
+    assert shown(4.197, 4.2) == "4.197"          # not "4.20 … 未达标"
+    assert shown(4.2, 4.2) == "4.20" and shown(5.5, 4.2) == "5.50"
+    assert shown(4.19999, 4.2) == "4.19999"
+    assert share_of(4.197, 4.2) == "99.9%" and share_of(2.1, 4.2) == "50%"
+
+
+def test_reported_figures_show_enough_decimals():
+    from app.indicators.metrics import reported_figures
+    from app.standards import get_standard
+
+    std = get_standard("quality-2017")
+    assert std.threshold("R1", "小学") == 4.2
+    r = row("5100000001", "小学", students=2383)
+    r["qualified_teachers"] = 100  # 4.1964 per hundred pupils: just under 4.2
+    line = reported_figures(frame_from_rows([r]), std)["R1"][0]
+    assert "4.196" in line and "未达标" in line and "99.9%" in line
+    assert "4.20 " not in line and "100%" not in line

@@ -7,14 +7,11 @@ import pytest
 
 from app.extensions import db
 from app.models import County, DataImport, School, SchoolSectionData
-from app.indicators.school_data import headers, read_table, template_workbook
+from app.indicators.school_data import header_to_key, headers, read_table, template_workbook
 from app.standards import get_standard
 from tests.test_metrics import row
 
-KEYS = {h: k for h, k in zip(headers(), [
-    "code", "name", "section", "school_type", "urban_rural", "parent_code", "students", "classes", "max_class",
-    "teachers", "qualified_teachers", "key_teachers", "pe_art_teachers", "senior_teachers", "teaching_area",
-    "sports_area", "equipment_value", "multimedia_rooms", "computers", "books", "music_rooms", "art_rooms"])}
+KEYS = header_to_key()  # 表头 → the row dicts' keys, as the template file names them
 
 
 def write_xlsx(path, rows, drop=(), header_override=None):
@@ -188,3 +185,78 @@ def test_cli_import_is_all_or_nothing_and_updates_by_code(app, tmp_path):
 
     result = runner.invoke(args=["import-schools", write_xlsx(tmp_path / "ok3.xlsx", rows), "--county", "999999", "--year", "2025"])
     assert result.exit_code != 0 and "县代码 999999 不存在" in result.stderr
+
+
+# ---------------------------------------------------------------- the data checked against itself (indicators.md §4)
+
+def test_section_must_fit_the_school_type(tmp_path):
+    rows = good_rows() + [
+        row("5100000011", "小学", kind="完全中学"),                       # a 完全中学 has no 小学 row
+        row("5100000012", "初中", kind="教学点", parent="5100000001"),     # a 教学点 is a 小学 row
+        row("5100000013", "初中", kind="小学"),
+    ]
+    text = "\n".join(messages(read_table(write_xlsx(tmp_path / "fit.xlsx", rows))))
+    assert "第 7 行「学段」: 完全中学没有小学学段" in text
+    assert "第 8 行「学段」: 教学点没有初中学段" in text
+    assert "第 9 行「学段」: 小学没有初中学段" in text
+
+
+def test_a_one_row_combined_school_is_warned(tmp_path):
+    rows = good_rows() + [row("5100000021", "小学", kind="九年一贯制学校")]
+    table = read_table(write_xlsx(tmp_path / "one.xlsx", rows), standard=get_standard("quality-2017"))
+    assert table.ok
+    assert any("九年一贯制学校只填了小学一行" in w.text() and w.row == 7 for w in table.warnings)
+
+
+def test_unsplit_shared_assets_are_warned_with_the_split():
+    from app.indicators.split import split_shared
+
+    # the published example: 23,226 books, 166 primary and 210 junior pupils, 1 : 1.1
+    assert split_shared(23226, {"小学": 166, "初中": 210}, {"小学": 1, "初中": 1.1}) == {"小学": 9711, "初中": 13515}
+    assert split_shared(100.0, {"初中": 300, "高中": 200}, {"初中": 1, "高中": 1.2}, integer=False) == {"初中": 55.55, "高中": 44.45}
+    rows = good_rows()
+    rows[2].update(students=166, books=0)        # 九年一贯制: all its books on the 初中 row
+    rows[3].update(students=210, books=23226)
+    table = read_table(_xlsx_bytes(rows), filename="s.xlsx", standard=get_standard("quality-2017"))
+    text = "\n".join(w.text() for w in table.warnings)
+    assert "疑似没有按学段分摊" in text and "1 : 1.1" in text and "小学 9711、初中 13515" in text
+
+
+def test_private_schools_follow_the_standard_file(tmp_path):
+    from app.indicators.school_data import exclusion_reasons
+    from app.standards import get_standard
+
+    rows = good_rows()
+    rows[0]["ownership"] = "民办"
+    table = read_table(write_xlsx(tmp_path / "p.xlsx", rows))
+    assert table.ok and table.frame.loc[0, "办学性质"] == "民办" and table.frame.loc[1, "办学性质"] == ""
+    standard = get_standard("quality-2017")
+    assert exclusion_reasons(table.frame, standard).isna()[0]  # counted, as the file says
+    standard.scope["private_schools_count"] = False
+    try:
+        assert exclusion_reasons(table.frame, standard)[0] == "民办学校不纳入本标准的校际均衡测算"
+    finally:
+        standard.scope["private_schools_count"] = True
+
+
+def _xlsx_bytes(rows):
+    import io
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers())
+    for r in rows:
+        ws.append([r.get(KEYS[h]) for h in headers()])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_template_notes_explain_the_split_and_indoor_sports_rooms(tmp_path):
+    import io
+
+    notes = openpyxl.load_workbook(io.BytesIO(template_workbook()))["填表说明"]
+    text = "\n".join(str(c.value) for r in notes.iter_rows() for c in r if c.value)
+    assert "小学：初中 = 1 : 1.1" in text and "分摊为小学 9711 册、初中 13515 册" in text
+    assert "室内体育用房" in text and "不计入「教学及辅助用房面积」" in text
+    assert "办学性质" in text and "高中在校生数" in text

@@ -7,6 +7,8 @@ Output: an Evaluation; `to_json()` gives the contract of school-data-template.md
 """
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -177,6 +179,27 @@ def _int_or_none(v):
         return None
 
 
+def shown(value, threshold=None, places=2):
+    """A value printed with enough decimals that it never reads as the other side of its
+    threshold ("4.20 … 未达标" for 4.197 is shown as 4.197)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    value = float(value)
+    if threshold is not None:
+        met = value >= threshold - 1e-9
+        while places < 6 and (round(value, places) >= threshold) != met:
+            places += 1
+    return f"{value:.{places}f}"
+
+
+def share_of(value, threshold):
+    """The value as a share of its threshold, never rounded up to 100 % when it falls short."""
+    share = float(value) / threshold * 100
+    if share < 100:
+        return f"{math.floor(share * 10) / 10:g}%"
+    return f"{share:.0f}%"
+
+
 def _r(v, places=4):
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
@@ -302,9 +325,9 @@ def reported_figures(frame, standard):
             else:
                 value = school[code]
                 t = standard.threshold(code, sec)
-                text += f" → {value:.2f} {ind.get('unit', '')}"
+                text += f" → {shown(value, t)} {ind.get('unit', '')}"
                 if t is not None:
-                    verdict = "达标" if code in school["met"] else f"未达标，为标准的 {value / t:.0%}"
+                    verdict = "达标" if code in school["met"] else f"未达标，为标准的 {share_of(value, t)}"
                     text += f"（标准 ≥ {t:g}，{verdict}）"
             lines.setdefault(code, []).append(text)
         limits = {c: standard.indicators[c].get("limits", {}) for c in ("G3", "G4", "G5") if c in standard.indicators}

@@ -219,6 +219,13 @@ def check_frame(raw, standard=None, tpl=None):
             for r in blank[blank].index:
                 per_cell.append((r, h, "必填，不能为空"))
 
+    fits = tpl["checks"].get("section_types", {})
+    for r in out.index:
+        sec, kind = out.at[r, "学段"], out.at[r, "办学类型"]
+        if sec in fits and kind and kind not in fits[sec]:
+            has = "、".join(x for x in fits if kind in fits[x]) or "—"
+            per_cell.append((r, "学段", f"{kind}没有{sec}学段（{kind}只填 {has} 的行）"))
+
     tp_type = _teaching_point_type(standard)
     # 教学点 needs its parent, and the parent must be in the file.
     is_tp = out["办学类型"] == tp_type
@@ -299,6 +306,8 @@ def exclusion_reasons(frame, standard):
     tp = scope["teaching_point"]
     small = (frame["办学类型"] == tp["school_type"]) & (frame["在校生数"] < tp["min_students"])
     reasons[small & reasons.isna()] = tp["reason"].format(min=tp["min_students"])
+    if not scope.get("private_schools_count", True) and "办学性质" in frame:
+        reasons[(frame["办学性质"] == "民办") & reasons.isna()] = "民办学校不纳入本标准的校际均衡测算"
     outside = ~frame["学段"].isin(standard.sections)
     reasons[outside & reasons.isna()] = "学段不在本标准测算范围内"
     return reasons
@@ -351,8 +360,56 @@ def find_warnings(frame, standard=None, tpl=None):
             f"平均班额 {avg[i]:.1f} 人，超过班额上限 {limit[i]:g} 人，请核实班级数")
         add(frame["最大班额"] > limit, "最大班额", lambda i, limit=limit:
             f"最大班额 {_fmt(frame.at[i, '最大班额'])} 人，超过班额上限 {limit[i]:g} 人")
+    warnings.extend(_combined_school_warnings(frame, standard, checks))
     warnings.sort(key=lambda w: (w.row, headers().index(w.column)))
     return warnings
+
+
+def _combined_school_warnings(frame, standard, checks):
+    """A 一贯制 school with one row only; shared assets that look unsplit between its rows, with
+    the split the standard's weights give (app.indicators.split)."""
+    from .split import ratio_text, split_shared, weights_for
+
+    if standard is None:
+        from ..standards import get_standard
+
+        standard = get_standard("quality-2017")
+    out = []
+    both = set(checks.get("both_sections_types", []))
+    factor = checks.get("unsplit_factor", 3)
+    for code, rows in frame.groupby("学校标识码", sort=False):
+        kind = rows["办学类型"].iloc[0]
+        first = rows.index[0]
+        if kind in both and rows["学段"].nunique() == 1:
+            have = rows["学段"].iloc[0]
+            missing = "初中" if have == "小学" else "小学"
+            out.append(Issue(int(rows.at[first, "row"]), "学段", f"{kind}只填了{have}一行：一贯制学校按学段分行填报，"
+                             f"{missing}学段是否漏填？", code=code, section=have))
+        weights = weights_for(standard, kind)
+        if not weights or len(rows) < 2:
+            continue
+        pupils = dict(zip(rows["学段"], rows["在校生数"]))
+        high = rows["高中在校生数"].dropna() if "高中在校生数" in rows else []
+        if len(high) and "高中" in weights:
+            pupils["高中"] = float(high.iloc[0])
+        for h in checks.get("shared_asset_columns", []):
+            vals = dict(zip(rows["学段"], rows[h]))
+            per = {sec: vals[sec] / pupils[sec] for sec in vals if pupils.get(sec)}
+            if len(per) < 2:
+                continue
+            lo, hi = min(per.values()), max(per.values())
+            if hi > 0 and (lo == 0 or hi / lo > factor):
+                total = sum(v for v in vals.values() if v == v)
+                integer = all(float(v).is_integer() for v in vals.values() if v == v)
+                parts = split_shared(total, pupils, weights, integer=integer)
+                shown = "、".join(f"{sec} {_fmt(v)}" for sec, v in parts.items())
+                now = "、".join(f"{sec} {_fmt(v)}" for sec, v in vals.items())
+                worst = max(vals, key=lambda sec: per.get(sec, 0))
+                i = rows.index[list(rows["学段"]).index(worst)]
+                out.append(Issue(int(rows.at[i, "row"]), h,
+                                 f"{kind}各学段{h}为 {now}，生均相差悬殊，疑似没有按学段分摊共用资产；"
+                                 f"按在校生数 {ratio_text(weights)} 加权分摊应为 {shown}", code=code, section=worst))
+    return out
 
 
 def _pct(x):
@@ -398,6 +455,26 @@ def frame_from_rows(rows):
     return frame
 
 
+def split_instructions(standard=None):
+    """How a combined school splits its shared assets, from the standard file's weights, with
+    the published worked example (for the template's 填表说明)."""
+    from ..standards import get_standard
+    from .split import ratio_text, split_shared
+
+    standard = standard or get_standard("quality-2017")
+    lines = []
+    for kind, weights in (standard.data.get("asset_split") or {}).items():
+        lines.append(f"{kind}的共用资产（校舍面积、仪器设备、图书、计算机等）按在校生数加权分摊到各学段："
+                     f"{'：'.join(weights)} = {ratio_text(weights)}"
+                     + ("（需填写「高中在校生数」）" if "高中" in weights else "") + "。")
+    w = (standard.data.get("asset_split") or {}).get("九年一贯制学校")
+    if w:
+        parts = split_shared(23226, {"小学": 166, "初中": 210}, w)
+        lines.append(f"例：九年一贯制学校共有图书 23226 册，小学 166 人、初中 210 人，分摊为小学 {parts['小学']} 册、"
+                     f"初中 {parts['初中']} 册。")
+    return lines
+
+
 def template_workbook():
     """The downloadable template: sheet 1 with the headers and one example row, sheet 2 notes."""
     from openpyxl import Workbook
@@ -426,7 +503,10 @@ def template_workbook():
         kind = {"text": "文本", "int": "整数，≥0", "number": "数字，≥0", "enum": "可选值：" + "、".join(c.get("values", []))}[c["type"]]
         notes.append([c["header"], req, kind, c["note"]])
     notes.append([])
-    notes.append(["说明", "", "", "每个学段一行：九年一贯制学校填小学、初中两行，资产按学段分摊；第 1 行为表头，请勿修改；示例行请删除后再填报。"])
+    notes.append(["说明", "", "", "每个学段一行：九年一贯制学校填小学、初中两行；第 1 行为表头，请勿修改；示例行请删除后再填报。"])
+    for line in split_instructions():
+        notes.append(["", "", "", line])
+    notes.append(["", "", "", "室内体育用房（室内体育馆、风雨操场）计入「体育运动场馆面积」（R5），不计入「教学及辅助用房面积」（R4），不要重复计算。"])
     for col, width in zip("ABCD", (22, 10, 40, 70)):
         notes.column_dimensions[col].width = width
     for cell in notes[1]:

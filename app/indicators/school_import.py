@@ -76,7 +76,10 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
             data.row = r["row"]
             for k in DATA_KEYS:
                 v = r.get(k)
-                setattr(data, k, None if v is None else (float(v) if k in FLOAT_KEYS else int(v)))
+                if k in TEXT_KEYS:
+                    setattr(data, k, v or TEXT_KEYS[k])
+                else:
+                    setattr(data, k, None if v is None else (float(v) if k in FLOAT_KEYS else int(v)))
             data.warnings = by_row.get(r["row"], [])
         db.session.commit()
     except Exception:
@@ -86,6 +89,7 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
 
 
 FLOAT_KEYS = {"teaching_area", "sports_area", "equipment_value"}
+TEXT_KEYS = {"ownership": "公办"}  # text data columns and their value when left blank
 
 
 def stored_rows(county_id, year):

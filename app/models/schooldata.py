@@ -38,7 +38,9 @@ class SchoolSectionData(db.Model):
     section = db.Column(db.String(4), nullable=False)  # 学段
     import_id = db.Column(db.Integer, db.ForeignKey("data_imports.id"))
     row = db.Column(db.Integer)  # the row in the imported file, for the warnings
+    ownership = db.Column(db.String(4), nullable=False, default="公办")  # 办学性质: 公办 / 民办
     students = db.Column(db.Integer, nullable=False)
+    high_students = db.Column(db.Integer)  # 高中在校生数 of a 完全中学 / 十二年一贯制学校 (for the asset split)
     classes = db.Column(db.Integer, nullable=False)
     max_class = db.Column(db.Integer)
     teachers = db.Column(db.Integer, nullable=False)
