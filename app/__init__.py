@@ -69,6 +69,9 @@ def create_app(config_name=None, **overrides):
     tz_name = app.config["TIMEZONE"]
     app.jinja_env.filters["local_time"] = lambda dt, fmt="%m-%d %H:%M": local_time(dt, fmt, tz_name)
     app.jinja_env.filters["against"] = lambda value, threshold=None: shown(value, threshold)
+    from .labels import zh
+
+    app.jinja_env.filters["zh"] = zh
 
     @app.errorhandler(404)
     def not_found(e):

@@ -17,6 +17,16 @@ def healthz():
     return jsonify(status="ok", database="ok")
 
 
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Browsers ask the site root for it on every page."""
+    from flask import current_app, send_from_directory
+
+    resp = send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=7 * 86400)
+    return resp
+
+
 @bp.get("/csrf-token")
 @public
 def csrf_token():

@@ -264,9 +264,21 @@ def audit_log(iid):
     facets = db.session.execute(db.select(AuditEntry.entity, AuditEntry.action, AuditEntry.user_id)
                                 .filter(AuditEntry.inspection_id == iid).distinct()).all()
     users = {u.id: u.name for u in db.session.scalars(db.select(User).where(User.id.in_({f[2] for f in facets if f[2]})))}
+    names = users | {u.id: u.name for u in db.session.scalars(db.select(User))}
+
+    def show(key, value):
+        """A value as people read it: a person's name for an author, 是/否, lists joined."""
+        if key in ("author_id", "inspector", "lead", "updated_by_id") and isinstance(value, int):
+            return names.get(value, value)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+            return "、".join(str(names.get(v, v)) if key == "members" else str(v) for v in value)
+        return value
+
     return render_template("setup/audit.html", inspection=inspection, rows=rows, total=total, page=page, per=per,
                            entities=sorted({f[0] for f in facets}), actions=sorted({f[1] for f in facets}),
-                           users=users, user_id=user_id, entity=entity, action=action, diff=diff)
+                           users=users, user_id=user_id, entity=entity, action=action, diff=diff, show=show)
 
 
 def diff(before, after):
