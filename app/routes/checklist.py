@@ -34,6 +34,28 @@ def scan(token):
     return redirect(url_for("checklist.school", iid=inspection.id, school_id=school.id))
 
 
+@bp.get("/scan")
+@roles(*ALL_ROLES)
+def scan_page():
+    """扫码 inside the app: the camera reads a school's code here, in the browser the inspector
+    is logged into; the school code can be typed instead."""
+    return render_template("checklist/scan.html", code=None)
+
+
+@bp.get("/scan/code")
+@roles(*ALL_ROLES)
+def scan_code():
+    code = (request.args.get("code") or "").strip()
+    from ..spreadsheets import normalise_text
+
+    code = normalise_text(code)
+    school = db.session.execute(db.select(School).filter_by(code=code)).scalar() if code else None
+    if school is None:
+        flash(f"没有找到学校标识码为 {code} 的学校，请核对后重新输入。", "error")
+        return render_template("checklist/scan.html", code=code), 404
+    return redirect(url_for("checklist.scan", token=school.qr_token))
+
+
 def _load(iid, school_id):
     inspection = db.session.get(Inspection, iid, options=[db.joinedload(Inspection.county)])
     if inspection is None:

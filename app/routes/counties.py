@@ -39,7 +39,17 @@ def qr_sheet(code):
     county = _county_or_404(code)
     schools = county.schools
     pages = [schools[i : i + 8] for i in range(0, len(schools), 8)]
-    return render_template("counties/qr_sheet.html", county=county, pages=pages, base_url=public_base_url())
+    return render_template("counties/qr_sheet.html", county=county, pages=pages, base_url=public_base_url(),
+                           loopback=loopback_base())
+
+
+def loopback_base():
+    """True when the codes would point to this machine only: no PUBLIC_BASE_URL and the sheet
+    was opened on localhost / 127.x / ::1 (a phone that scans such a code reaches nothing)."""
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        return False
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 @bp.get("/qr/<token>.png")

@@ -16,6 +16,8 @@ var PRECACHE = [
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/js/outbox.js",
   "/static/js/photo.js",
+  "/static/js/scan.js",
+  "/static/vendor/jsQR-1.4.0.min.js",
   "/offline",
 ];
 
