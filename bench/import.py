@@ -1,0 +1,95 @@
+"""A whole province in one import: 20,000 school sections through the office pages, stage by
+stage (upload → preview → confirm), with the preview's size, beside `flask metrics` on the same
+file. Prints figures; no pass/fail here.
+
+Targets (issue 13): upload → preview → confirm ≤ 3 s for 20,000 rows; a preview page ≤ ~200 KB.
+    .venv/bin/python bench/import.py [N]
+"""
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from metrics import generate  # noqa: E402  (bench/metrics.py: the same generated schools)
+
+
+def workbook(rows):
+    from openpyxl import Workbook
+
+    from app.indicators.school_data import header_to_key, headers
+
+    keys = header_to_key()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("学校数据")
+    ws.append(headers())
+    for r in rows:
+        ws.append([r.get(keys[h]) for h in headers()])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    from app import create_app
+    from app.extensions import db
+    from app.models import County, User
+
+    tmp = tempfile.mkdtemp(prefix="ddt-import-")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite3", UPLOAD_DIR=tmp,
+                     QR_CACHE_DIR=tmp)
+    with app.app_context():
+        db.create_all()
+        county = County(code="900000", name="基准县")
+        admin = User(username="bench", name="基准", role="admin")
+        admin.set_password("bench-pass-1")
+        db.session.add_all([county, admin])
+        db.session.commit()
+    rows = generate(n)
+    data = workbook(rows)
+    path = os.path.join(tmp, "province.xlsx")
+    with open(path, "wb") as f:
+        f.write(data)
+    client = app.test_client()
+    token = client.get("/csrf-token").get_json()["token"]
+    client.post("/login", data={"username": "bench", "password": "bench-pass-1", "csrf_token": token})
+    token = client.get("/csrf-token").get_json()["token"]
+
+    t0 = time.perf_counter()
+    resp = client.post("/counties/900000/data/upload", data={"csrf_token": token, "year": "2025",
+                       "file": (io.BytesIO(data), "province.xlsx")}, content_type="multipart/form-data")
+    t1 = time.perf_counter()
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:400]
+    preview_url = resp.headers["Location"]
+    page = client.get(preview_url)
+    t2 = time.perf_counter()
+    assert page.status_code == 200
+    import_id = int(re.search(r"/imports/(\d+)", preview_url).group(1))
+    done = client.post(f"/counties/900000/data/imports/{import_id}/confirm", data={"csrf_token": token, "replace": "1"})
+    t3 = time.perf_counter()
+    assert done.status_code == 302, done.get_data(as_text=True)[:400]
+
+    t = time.perf_counter()
+    cli = subprocess.run([os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi", "metrics", path,
+                          "--json"], cwd=ROOT, capture_output=True, env=dict(os.environ, SECRET_KEY="bench"))
+    t_cli = time.perf_counter() - t
+    assert cli.returncode == 0, cli.stderr[-400:]
+
+    print(f"{n} rows, file {len(data) / 1024:.0f} KB")
+    print(f"{'stage':<28}{'seconds':>9}")
+    print(f"{'upload (read, check, keep)':<28}{t1 - t0:>9.2f}")
+    print(f"{'preview page':<28}{t2 - t1:>9.2f}   {len(page.data) / 1024:.0f} KB")
+    print(f"{'confirm (store)':<28}{t3 - t2:>9.2f}")
+    print(f"{'upload → stored':<28}{t3 - t0:>9.2f}   (target ≤ 3 s)")
+    print(f"{'flask metrics (same file)':<28}{t_cli:>9.2f}   (a new process: imports included)")
+
+
+if __name__ == "__main__":
+    main()
