@@ -68,8 +68,8 @@ def user_create():
         user = accounts.create_user(current_user, f.get("username"), f.get("name"), f.get("role"), f.get("password"))
     except OperationError as e:
         db.session.rollback()
-        flash(str(e), "error")
-        return render_template("admin/users.html", users=[], q="", roles=ROLES, rule=accounts.password_rule_text(),
+        rows = db.session.execute(db.select(User).order_by(User.active.desc(), User.role, User.username).limit(500)).scalars().all()
+        return render_template("admin/users.html", users=rows, q="", roles=ROLES, rule=accounts.password_rule_text(),
                                form=f, error=str(e)), 422
     return _done(f"已新建账号 {user.name}（{user.username}），请把初始密码告诉本人。", url_for("admin.users", q=user.username))
 
@@ -185,10 +185,9 @@ def school_create(code):
         school = registry.create_school(current_user, county, request.form)
     except OperationError as e:
         db.session.rollback()
-        flash(str(e), "error")
         return render_template("admin/schools.html", county=county, schools=county.schools, q="",
                                types=registry.SCHOOL_TYPES, areas=registry.URBAN_RURAL, parents=_parents(county),
-                               form=request.form), 422
+                               form=request.form, error=str(e)), 422
     return _done(f"已新增 {school.name}（{school.code}）。", url_for("admin.schools", code=code))
 
 
