@@ -12,16 +12,15 @@ def register_cli(app):
     @click.option("--role", type=click.Choice(["admin", "lead", "inspector"]), default="inspector")
     @click.password_option(prompt="密码")
     def create_user(username, name, role, password):
-        """Create a user (role admin / lead / inspector)."""
-        from .models import User
+        """Create a user (role admin / lead / inspector); the password rule is app/account-rules.json's."""
+        from .accounts import create_user as create_account
+        from .fieldwork.operations import OperationError
 
-        if len(password) < 8:
-            raise click.ClickException("密码至少 8 位。")
-        if db.session.execute(db.select(User).filter_by(username=username)).scalar():
-            raise click.ClickException(f"用户 {username} 已存在。")
-        user = User(username=username, name=name or username, role=role)
-        user.set_password(password)
-        db.session.add(user)
+        try:
+            user = create_account(None, username, name or username, role, password)
+        except OperationError as e:
+            db.session.rollback()
+            raise click.ClickException(str(e))
         db.session.commit()
         click.echo(f"已创建用户 {username}（{user.role_label}）。")
 

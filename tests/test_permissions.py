@@ -33,6 +33,7 @@ def url_args(demo):
         "photo_id": 1,
         "cid": 1,
         "problem_id": 1,
+        "user_id": demo["users"]["inspector1"].id,
     }
 
 
@@ -111,3 +112,12 @@ def test_every_page_renders_for_a_user_allowed_to_see_it(app, client, demo):
         url = build_url(app, rule, demo)
         resp = client.get(url)
         assert resp.status_code < 500, (url, resp.status_code)
+
+
+def test_administration_is_for_the_office_only():
+    """Every /admin route is admin-only (the walk above then checks lead and inspector get 403)."""
+    admin_rules = [r for r in RULES if r.endpoint.startswith("admin.")]
+    assert len(admin_rules) >= 12
+    for rule in admin_rules:
+        assert rule.rule.startswith("/admin")
+        assert _app.view_functions[rule.endpoint]._roles == ("admin",), rule.endpoint

@@ -9,7 +9,9 @@ from ..extensions import db
 from ..models import (
     AuditEntry, CheckRecord, County, Group, GroupMember, Inspection, InspectionMember, School, User, Visit,
 )
+from .. import accounts
 from ..models.inspection import LEVELS, MEMBER_ROLES
+from ..models.people import ROLES
 from ..fieldwork.operations import OperationError, audit
 from ..permissions import ALL_ROLES, inspection_or_404, is_team_lead, roles
 from ..standards import STANDARD_IDS, get_standard
@@ -93,13 +95,20 @@ def show(iid):
     inspection = _manage(iid)
     members = sorted(inspection.members, key=lambda m: (list(MEMBER_ROLES).index(m.role), m.user.username))
     member_ids = {m.user_id for m in members}
-    users = db.session.execute(db.select(User).order_by(User.username)).scalars().all()
+    users = db.session.execute(db.select(User).where(User.active.is_(True)).order_by(User.name)).scalars().all()
     schools = db.session.execute(db.select(School).filter_by(county_id=inspection.county_id)
                                  .order_by(School.code)).scalars().all()
     visits = sorted(inspection.visits, key=lambda v: v.school.code)
     return render_template("setup/show.html", inspection=inspection, members=members, roles=MEMBER_ROLES,
                            candidates=[u for u in users if u.id not in member_ids], schools=schools, visits=visits,
-                           levels=LEVELS, standards=[get_standard(s) for s in STANDARD_IDS])
+                           levels=LEVELS, standards=[get_standard(s) for s in STANDARD_IDS],
+                           account_roles=_account_roles(), password_rule=accounts.password_rule_text())
+
+
+def _account_roles():
+    """The account roles the current user may give to a new account made on the set-up page:
+    a team lead makes 督学 and 组长 accounts only, the office any."""
+    return {k: v for k, v in ROLES.items() if current_user.role == "admin" or k != "admin"}
 
 
 def _member_users(inspection):
@@ -125,12 +134,26 @@ def change(iid, action):
             role = form.get("role")
             if user is None or role not in MEMBER_ROLES:
                 raise OperationError("请选择用户和角色。")
+            if not user.active:
+                raise OperationError(f"{user.name}的账号已停用。")
             if user.id in _member_users(inspection):
                 raise OperationError(f"{user.name}已是本次检查的成员。")
             db.session.add(InspectionMember(inspection_id=iid, user_id=user.id, role=role))
             audit(current_user, "create", "member", user.id, f"添加成员 {user.name}（{MEMBER_ROLES[role]}）", None,
                   {"user": user.username, "role": role}, iid)
             message = f"已添加{user.name}。"
+        elif action == "member_create":  # 新建账号并加入: one POST, nothing stored unless both succeed
+            role = form.get("role")
+            if role not in MEMBER_ROLES:
+                raise OperationError("请选择在本次检查中的角色。")
+            if form.get("account_role") not in _account_roles():
+                raise OperationError("请选择账号角色（组长只能新建督学或检查组组长账号）。")
+            user = accounts.create_user(current_user, form.get("username"), form.get("name"), form.get("account_role"),
+                                        form.get("password"))
+            db.session.add(InspectionMember(inspection_id=iid, user_id=user.id, role=role))
+            audit(current_user, "create", "member", user.id, f"添加成员 {user.name}（{MEMBER_ROLES[role]}）", None,
+                  {"user": user.username, "role": role}, iid)
+            message = f"已新建账号 {user.name}（{user.username}）并加入本次检查。"
         elif action in ("member_role", "member_remove"):
             member = _member_users(inspection).get(form.get("user_id", type=int) or 0)
             if member is None:
