@@ -66,7 +66,7 @@ def test_team_lead_forms_groups_and_assigns_today(client, demo):
     client.post(f"/inspections/{iid}/setup/member_role", data={"csrf_token": token, "user_id": users["inspector4"].id,
                                                                 "role": "office"})
     page = text_of(client.get(f"/inspections/{iid}/audit?entity=member&action=update"))
-    assert "role ：member → office" in page or "role：member → office" in page
+    assert "角色：检查组成员 → 督导办工作人员" in page
     client.post("/logout", data={"csrf_token": token})
     # the assigned inspector sees the school under today
     login(client, "inspector5")

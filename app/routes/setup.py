@@ -293,6 +293,11 @@ def audit_log(iid):
         """A value as people read it: a person's name for an author, 是/否, lists joined."""
         if key in ("author_id", "inspector", "lead", "updated_by_id") and isinstance(value, int):
             return names.get(value, value)
+        if key == "role" and isinstance(value, str):
+            from ..models.inspection import MEMBER_ROLES
+            from ..models.people import ROLES
+
+            return MEMBER_ROLES.get(value) or ROLES.get(value, value)
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
