@@ -5,7 +5,7 @@ import re
 import openpyxl
 
 from app.extensions import db
-from app.models import AuditEntry, DataImport, SchoolSectionData
+from app.models import AuditEntry, DataImport, School, SchoolSectionData
 from tests.conftest import text_of
 from tests.test_school_data import good_rows, write_xlsx
 
@@ -132,3 +132,50 @@ def test_checklist_shows_reported_figures_against_thresholds(client, demo, login
     page = text_of(client.get(f"/inspections/{inspection.id}/schools/{other.id}"))
     assert "实地核对" not in page and "体育运动场馆面积与填报一致" in page
     assert db.session.get(School, other.id)
+
+
+def test_replacing_a_year_shows_what_changes_and_asks_before_removing(client, demo, login_as, tmp_path):
+    from app.models import County
+
+    token = login_as("admin")
+    county = County(code="510998", name="替换县")
+    db.session.add(county)
+    db.session.commit()
+    rows = good_rows()
+    first = upload(client, token, write_xlsx(tmp_path / "all.xlsx", rows), year="2025", code="510998")
+    first_id = first.headers["Location"].rsplit("/", 1)[-1]
+    client.post(f"/counties/510998/data/imports/{first_id}/confirm", data={"csrf_token": token})
+    def count():
+        return db.session.scalar(db.select(db.func.count(SchoolSectionData.id)).join(School).where(
+            SchoolSectionData.year == 2025, School.county_id == county.id))
+
+    assert count() == 5
+    # a smaller file: one row changed, three rows not in it
+    smaller = [dict(rows[0], students=900), rows[1]]
+    resp = upload(client, token, write_xlsx(tmp_path / "two.xlsx", smaller), year="2025", code="510998")
+    preview = resp.headers["Location"]
+    text = text_of(client.get(preview))
+    assert "本年度已有 5 行" in text and "更新 1 行" in text and "不变 1 行" in text and "删除 3 行" in text
+    assert "确认删除 3 行" in text
+    import_id = preview.rsplit("/", 1)[-1]
+    refused = client.post(f"/counties/510998/data/imports/{import_id}/confirm", data={"csrf_token": token})
+    assert refused.headers["Location"].endswith(preview)
+    assert count() == 5
+    client.post(f"/counties/510998/data/imports/{import_id}/confirm", data={"csrf_token": token, "replace": "1"})
+    db.session.expire_all()
+    stored = db.session.scalars(db.select(SchoolSectionData.students).join(School).where(
+        SchoolSectionData.year == 2025, School.county_id == county.id)).all()
+    assert sorted(stored) == sorted([900, rows[1]["students"]])
+
+
+def test_preview_is_paginated(client, demo, login_as, tmp_path):
+    from tests.test_metrics import row
+
+    token = login_as("admin")
+    rows = [row(f"51099{i:05d}", "小学") for i in range(250)]
+    resp = upload(client, token, write_xlsx(tmp_path / "many.xlsx", rows), year="2023")
+    preview = resp.headers["Location"]
+    page = client.get(preview)
+    assert "共 250 行，第 1 / 3 页" in text_of(page) and page.get_data(as_text=True).count('data-code="') == 100
+    last = client.get(preview + "?page=3")
+    assert last.get_data(as_text=True).count('data-code="') == 50

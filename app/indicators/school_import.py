@@ -66,6 +66,10 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
             school.urban_rural = r["urban_rural"]
             school.parent_code = r["parent_code"] or None
         db.session.flush()
+        kept = {(existing[r["code"]].id, r["section"]) for r in rows}
+        for key, data in old.items():
+            if key not in kept:  # the year's data is replaced: a row not in the file goes
+                db.session.delete(data)
         for r in rows:
             school = existing[r["code"]]
             data = old.get((school.id, r["section"]))
@@ -90,6 +94,36 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
 
 FLOAT_KEYS = {"teaching_area", "sports_area", "equipment_value"}
 TEXT_KEYS = {"ownership": "公办"}  # text data columns and their value when left blank
+
+
+def replacement_summary(county, year, rows):
+    """What storing `rows` as the county's data for `year` changes, before anything is stored:
+    {added, changed, unchanged: counts, removed: [(code, name, 学段)]} — rows of the year not in
+    the file are removed when the import is confirmed."""
+    old = {(r["code"], r["section"]): r for r in stored_rows(county.id, year)}
+    new = {(r["code"], r["section"]): r for r in rows}
+    keys = ["name", "school_type", "urban_rural", "parent_code"] + DATA_KEYS
+
+    def same(a, b):
+        for k in keys:
+            x, y = a.get(k), b.get(k)
+            if k in TEXT_KEYS:  # blank means the default (公办)
+                x, y = x or TEXT_KEYS[k], y or TEXT_KEYS[k]
+            if (x in (None, "") and y in (None, "")) or x == y:
+                continue
+            try:
+                if x is not None and y is not None and float(x) == float(y):
+                    continue
+            except (TypeError, ValueError):
+                pass
+            return False
+        return True
+
+    both = new.keys() & old.keys()
+    changed = sum(1 for k in both if not same(new[k], old[k]))
+    removed = sorted((k[0], old[k]["name"], k[1]) for k in old.keys() - new.keys())
+    return {"added": len(new.keys() - old.keys()), "changed": changed, "unchanged": len(both) - changed,
+            "removed": removed, "existing": len(old)}
 
 
 def stored_rows(county_id, year):

@@ -13,7 +13,9 @@ from ..models import DataImport
 from ..fieldwork.operations import audit
 from ..permissions import roles
 from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
-from ..indicators.school_import import ImportRefused, conflicts_with_other_counties, data_years, store_rows, stored_frame
+from ..indicators.school_import import (
+    ImportRefused, conflicts_with_other_counties, data_years, replacement_summary, store_rows, stored_frame,
+)
 from ..standards import STANDARD_IDS, get_standard
 from .counties import _county_or_404
 
@@ -103,6 +105,9 @@ def _standard_arg():
     return get_standard(sid)
 
 
+PAGE_SIZE = 100  # schools per page of a results or preview table
+
+
 def results_context(frame, rows, standard):
     """Everything the results tables need: the evaluation, charts, school rows with their
     warnings, sorted and filtered by the query string (sort=<code|name>, dir, failing=1)."""
@@ -126,6 +131,14 @@ def results_context(frame, rows, standard):
         schools.sort(key=lambda s: (s["section"], s["name"]), reverse=desc)
     else:
         schools.sort(key=lambda s: (s["section"] != "小学", s["code"]))
+    if request.args.get("warned") == "1":
+        schools = [s for s in schools if s["warnings"]]
+    # one page of schools at a time: a province's 20,000 rows must not become one huge page
+    per_page = PAGE_SIZE
+    total = len(schools)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, request.args.get("page", type=int) or 1), pages)
+    schools = schools[(page - 1) * per_page: page * per_page]
     charts = {}
     for sec, res in ev.sections.items():
         if res.schools:
@@ -133,7 +146,9 @@ def results_context(frame, rows, standard):
             charts[sec] = cv_bars([(code, r.cv) for code, r in res.indicators.items()], cap)
     excluded = [dict(e, warnings=warnings_by_row.get(e["row"], [])) for e in ev.excluded]
     other_warnings = [w for r in rows for w in r.get("warnings", [])]
-    return {"ev": ev, "schools": schools, "codes": codes, "charts": charts, "excluded": excluded,
+    return {"ev": ev, "schools": schools, "codes": codes, "charts": charts, "excluded": excluded[:per_page],
+            "excluded_total": len(excluded), "page": page, "pages": pages, "total": total,
+            "warned_only": request.args.get("warned") == "1",
             "sort": sort, "desc": desc, "failing_only": failing_only, "warning_count": len(other_warnings),
             "standard": standard, "standards": [get_standard(s) for s in STANDARD_IDS]}
 
@@ -157,7 +172,9 @@ def preview(code, import_id):
         return redirect(url_for("schooldata.results", code=county.code, year=data_import.year))
     rows = _pending_rows(data_import)
     ctx = results_context(frame_from_rows(rows), rows, _standard_arg())
-    return render_template("schooldata/preview.html", county=county, data_import=data_import, self_ctx=ctx, **ctx)
+    change = replacement_summary(county, data_import.year, data_import.rows)
+    return render_template("schooldata/preview.html", county=county, data_import=data_import, self_ctx=ctx,
+                           change=change, **ctx)
 
 
 @bp.post("/counties/<code>/data/imports/<int:import_id>/confirm")
@@ -169,6 +186,10 @@ def confirm(code, import_id):
         flash("这次导入已处理过。", "error")
         return redirect(url_for("schooldata.index", code=county.code))
     rows = [dict(r) for r in data_import.rows]
+    removed = replacement_summary(county, data_import.year, rows)["removed"]
+    if removed and request.form.get("replace") != "1":
+        flash(f"本次导入会删除 {data_import.year} 年已有、文件中没有的 {len(removed)} 行数据：请勾选「确认删除」后再保存。", "error")
+        return redirect(url_for("schooldata.preview", code=county.code, import_id=data_import.id))
     try:
         audit(current_user, "import", "school_data", data_import.id,
               f"导入{county.name}{data_import.year}年学校数据 {len(rows)} 行",
