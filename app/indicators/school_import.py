@@ -4,8 +4,11 @@ Persistence only: the checks live in school_data.py, the computation in metrics.
 import-schools CLI and the office pages alike (one way to store)."""
 from functools import lru_cache
 
+from sqlalchemy import delete, insert, update
+
 from ..extensions import db
 from ..models import DataImport, School, SchoolSectionData
+from ..models.places import new_qr_token
 from ..models.base import utcnow
 from .school_data import Issue, frame_from_rows, header_to_key
 
@@ -55,36 +58,44 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
         old = {(d.school_id, d.section): d for d in db.session.execute(
             db.select(SchoolSectionData).join(School).where(School.county_id == county.id,
                                                             SchoolSectionData.year == year)).scalars()}
-        for r in rows:
-            school = existing.get(r["code"])
-            if school is None:
-                school = School(county=county, code=r["code"])
-                db.session.add(school)
-                existing[r["code"]] = school
-            school.name = r["name"]
-            school.school_type = r["school_type"]
-            school.urban_rural = r["urban_rural"]
-            school.parent_code = r["parent_code"] or None
+        # Schools: new ones in one INSERT (a province file brings thousands), changed ones updated.
+        school_values = {r["code"]: {"name": r["name"], "school_type": r["school_type"],
+                                     "urban_rural": r["urban_rural"], "parent_code": r["parent_code"] or None}
+                         for r in rows}
+        fresh = [dict(v, code=code, county_id=county.id, qr_token=new_qr_token())
+                 for code, v in school_values.items() if code not in existing]
+        if fresh:
+            db.session.execute(insert(School), fresh)
+        for code, school in existing.items():
+            for k, v in school_values[code].items():
+                if getattr(school, k) != v:
+                    setattr(school, k, v)
         db.session.flush()
-        kept = {(existing[r["code"]].id, r["section"]) for r in rows}
-        for key, data in old.items():
-            if key not in kept:  # the year's data is replaced: a row not in the file goes
-                db.session.delete(data)
+        ids = dict(db.session.execute(db.select(School.code, School.id).where(
+            School.county_id == county.id, School.code.in_(list(school_values)))).all())
+        kept = {(ids[r["code"]], r["section"]) for r in rows}
+        gone = [data.id for key, data in old.items() if key not in kept]
+        if gone:  # the year's data is replaced: a row not in the file goes
+            db.session.execute(delete(SchoolSectionData).where(SchoolSectionData.id.in_(gone)))
+        inserts, updates = [], []
         for r in rows:
-            school = existing[r["code"]]
-            data = old.get((school.id, r["section"]))
-            if data is None:
-                data = SchoolSectionData(school=school, year=year, section=r["section"])
-                db.session.add(data)
-            data.import_id = data_import.id
-            data.row = r["row"]
+            values = {"import_id": data_import.id, "row": r["row"], "warnings": by_row.get(r["row"], [])}
             for k in DATA_KEYS:
                 v = r.get(k)
                 if k in TEXT_KEYS:
-                    setattr(data, k, v or TEXT_KEYS[k])
+                    values[k] = v or TEXT_KEYS[k]
                 else:
-                    setattr(data, k, None if v is None else (float(v) if k in FLOAT_KEYS else int(v)))
-            data.warnings = by_row.get(r["row"], [])
+                    values[k] = None if v is None else (float(v) if k in FLOAT_KEYS else int(v))
+            data = old.get((ids[r["code"]], r["section"]))
+            if data is None:
+                inserts.append(dict(values, school_id=ids[r["code"]], year=year, section=r["section"],
+                                    updated_at=utcnow()))
+            else:
+                updates.append(dict(values, id=data.id, updated_at=utcnow()))
+        if inserts:
+            db.session.execute(insert(SchoolSectionData), inserts)
+        if updates:
+            db.session.execute(update(SchoolSectionData), updates)
         db.session.commit()
     except Exception:
         db.session.rollback()
