@@ -28,7 +28,7 @@ def from_environment(name):
     for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX"):
         if env.get(key):
             out[key] = env[key]
-    for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS"):
+    for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS"):
         if env.get(key):
             out[key] = int(env[key])
     if env.get("SESSION_COOKIE_SECURE"):
@@ -50,6 +50,11 @@ class Config:
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
     PHOTO_STORAGE = "local"
+    # S3: a request waits at most this long (seconds) and is tried this often before the upload
+    # answers 503 (the phone's outbox keeps the photo and sends it again later).
+    S3_CONNECT_TIMEOUT = 5
+    S3_READ_TIMEOUT = 30
+    S3_MAX_ATTEMPTS = 3
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None
