@@ -20,5 +20,6 @@ cleanup() { "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/n
 trap cleanup EXIT
 "${as_pg[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres dudaotong_test
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/dudaotong_test"
+export PATH="$bin:$PATH"  # pg_dump/pg_restore (backup tests) of the server's own version
 echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 "$@"
