@@ -4,10 +4,10 @@
 # TEST_DATABASE_URL is set for the command; the cluster is removed afterwards.
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
-  echo "installing postgresql with apt"
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_dump" ]; then
+  echo "installing postgresql (and its client tools: pg_dump, pg_restore for the backup tests) with apt"
   SUDO=$( [ "$(id -u)" = 0 ] || echo sudo )
-  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql postgresql-client
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 dir=$(mktemp -d /tmp/dudaotong-pg.XXXXXX)

@@ -1,5 +1,6 @@
 """Photos in a bucket: the S3 path of app.media.storage against a real S3-protocol server
 (moto's server mode) on loopback, through the upload and serving routes."""
+import hashlib
 import io
 import json
 import urllib.request
@@ -81,8 +82,6 @@ def test_upload_read_back_and_rendition_from_the_bucket(app, client, demo, s3_en
     full = client.get(f"/photos/{photo.id}/full.jpg")
     assert full.status_code == 200 and full.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(full.data)).size == (1200, 900)
-    import hashlib
-
     assert hashlib.sha256(full.data).hexdigest() == photo.sha256
     thumb = client.get(f"/photos/{photo.id}/thumb.jpg")
     assert thumb.status_code == 200 and max(Image.open(io.BytesIO(thumb.data)).size) <= 480
@@ -119,11 +118,20 @@ def test_a_missing_object_is_a_chinese_404_and_the_report_leaves_it_out(app, cli
     assert len(data.photos) == 1 and data.photos[0].image == client.get(f"/photos/{kept.id}/thumb.jpg").data
 
 
-def test_a_bucket_that_does_not_exist_answers_503_in_chinese_and_stores_nothing(app, client, demo, s3_endpoint):
-    use_s3(app, s3_endpoint, "ddt-no-such-bucket-" + uuid.uuid4().hex[:8])
+def test_a_bucket_that_does_not_exist_answers_503_in_chinese_and_stores_nothing(app, client, demo, s3_endpoint, bucket):
     iid = demo["inspection"].id
     school = demo["inspection"].visits[0].school
     token = login(client, "inspector1")
+    use_s3(app, s3_endpoint, bucket)
+    pid = upload(client, token, iid, school, jpeg((1, 2, 3))).get_json()["id"]
+    use_s3(app, s3_endpoint, "ddt-no-such-bucket-" + uuid.uuid4().hex[:8])
+    # reading: the bucket is gone, which is not "this photo is missing"
+    resp = client.get(f"/photos/{pid}/full.jpg")
+    assert resp.status_code == 503 and "照片存储暂时无法访问" in text_of(resp)
+    assert client.get(f"/photos/{pid}/thumb.jpg", headers={"Accept": "application/json"}).get_json()["error"]
+    db.session.execute(db.delete(ClientOp))
+    db.session.execute(db.delete(Photo))
+    db.session.commit()
     resp = upload(client, token, iid, school, jpeg((90, 90, 90)))
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert "照片存储暂时无法访问" in resp.get_json()["error"] and "重新上传" in resp.get_json()["error"]
@@ -141,7 +149,6 @@ def _set_auth(endpoint, value):
         return json.load(r)
 
 
-@pytest.mark.xdist_group("moto-auth")
 def test_a_bucket_that_refuses_writes_answers_503_and_keeps_nothing_half_stored(app, client, demo, s3_endpoint, bucket):
     # a read-only key (a common misconfiguration): may read the bucket, may not write to it
     iam = boto3.client("iam", endpoint_url=s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
@@ -167,3 +174,28 @@ def test_a_bucket_that_refuses_writes_answers_503_and_keeps_nothing_half_stored(
     assert resp.status_code == 503 and "照片存储暂时无法访问" in resp.get_json()["error"]
     assert db.session.scalar(db.select(db.func.count(Photo.id))) == 0
     assert bucket_keys(s3_endpoint, bucket) == []
+
+
+def test_backup_and_restore_copy_every_object_of_the_bucket(app, client, demo, s3_endpoint, bucket, tmp_path):
+    """The photos of a backup come from the bucket, and a restore puts them into the configured one."""
+    use_s3(app, s3_endpoint, bucket)
+    iid = demo["inspection"].id
+    school = demo["inspection"].visits[0].school
+    token = login(client, "inspector1")
+    for color in ((250, 0, 0), (0, 250, 0)):
+        assert upload(client, token, iid, school, jpeg(color)).status_code == 201
+    db.session.remove()
+    out = str(tmp_path / "backup")
+    result = app.test_cli_runner().invoke(args=["backup", out])
+    assert result.exit_code == 0 and "照片文件 4 个" in result.output, result.output
+    manifest = json.load(open(f"{out}/manifest.json", encoding="utf-8"))
+    assert sorted(manifest["photos"]["files"]) == [k.split("/", 1)[1] for k in bucket_keys(s3_endpoint, bucket)]
+    fresh = "ddt-" + uuid.uuid4().hex[:12]
+    admin_client(s3_endpoint).create_bucket(Bucket=fresh)
+    use_s3(app, s3_endpoint, fresh, prefix="")
+    result = app.test_cli_runner().invoke(args=["restore", out, "--force"])
+    assert result.exit_code == 0 and "核对通过" in result.output, result.output
+    assert bucket_keys(s3_endpoint, fresh) == sorted(manifest["photos"]["files"])
+    for key, digest in manifest["photos"]["files"].items():
+        body = admin_client(s3_endpoint).get_object(Bucket=fresh, Key=key)["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == digest

@@ -189,6 +189,7 @@ def backup(engine, storage, dest, *, pg_dump="pg_dump", app_info=None):
     if os.path.exists(work):
         shutil.rmtree(work)  # what an interrupted earlier run left
     os.makedirs(os.path.join(work, PHOTOS))
+    os.chmod(work, 0o700)  # password hashes and every photo: for the operator's eyes only
     try:
         started = datetime.now(timezone.utc)
         database, counts, refs = _backup_database(engine, work, pg_dump)
