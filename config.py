@@ -25,7 +25,8 @@ def from_environment(name):
         out["TIMEZONE"] = env["TIMEZONE"]
     if env.get("MAX_CONTENT_LENGTH"):
         out["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
-    for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX"):
+    for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX",
+                "S3_ADDRESSING_STYLE"):
         if env.get(key):
             out[key] = env[key]
     for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS"):
@@ -55,6 +56,7 @@ class Config:
     S3_CONNECT_TIMEOUT = 5
     S3_READ_TIMEOUT = 30
     S3_MAX_ATTEMPTS = 3
+    S3_ADDRESSING_STYLE = "auto"  # auto | path | virtual (bucket.endpoint; Aliyun OSS requires it)
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None

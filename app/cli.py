@@ -159,7 +159,7 @@ def register_cli(app):
     @click.argument("directory", type=click.Path(file_okay=False))
     def backup_cmd(directory):
         """Back up the database and every photo into a new folder (see app/ops/backup.py)."""
-        from .media.storage import make_storage
+        from .media.storage import StorageUnavailable, make_storage
         from .ops.backup import BackupError, backup
 
         try:
@@ -167,6 +167,8 @@ def register_cli(app):
                        app_info={"photo_storage": current_app.config.get("PHOTO_STORAGE", "local")})
         except BackupError as e:
             raise click.ClickException(str(e))
+        except StorageUnavailable as e:
+            raise click.ClickException(f"照片存储无法访问，备份未完成：{e}")
         click.echo(f"已备份到 {directory}：{len(m['tables'])} 张表 {m['rows']} 行，"
                    f"照片文件 {m['photos']['count']} 个（{m['photos']['bytes'] / 1024 / 1024:.1f} MB）。")
         if m["missing_photos"]:
@@ -179,7 +181,7 @@ def register_cli(app):
         """Rebuild an empty database and the photo storage from a backup folder, then verify it."""
         import sys
 
-        from .media.storage import make_storage
+        from .media.storage import StorageUnavailable, make_storage
         from .ops.backup import BackupError, restore
 
         db.session.remove()
@@ -187,6 +189,8 @@ def register_cli(app):
             r = restore(db.engine, make_storage(current_app.config), directory, force=force)
         except BackupError as e:
             raise click.ClickException(str(e))
+        except StorageUnavailable as e:
+            raise click.ClickException(f"照片存储无法访问，恢复未完成：{e}")
         click.echo(f"已从 {directory} 恢复：{len(r.tables)} 张表 {sum(r.tables.values())} 行，"
                    f"照片文件 {r.photos} 个（{r.photo_bytes / 1024 / 1024:.1f} MB）。")
         if not r.ok:

@@ -41,9 +41,10 @@ def bucket(s3_endpoint):
     return name
 
 
-def use_s3(app, endpoint, bucket, key="testing", secret="testing", prefix="county-photos"):
+def use_s3(app, endpoint, bucket, key="testing", secret="testing", prefix="county-photos", style="auto"):
     app.config.update(PHOTO_STORAGE="s3", S3_BUCKET=bucket, S3_ENDPOINT_URL=endpoint, S3_ACCESS_KEY=key,
-                      S3_SECRET_KEY=secret, S3_REGION=REGION, S3_PREFIX=prefix, S3_MAX_ATTEMPTS=1)
+                      S3_SECRET_KEY=secret, S3_REGION=REGION, S3_PREFIX=prefix, S3_MAX_ATTEMPTS=1,
+                      S3_ADDRESSING_STYLE=style)
     app.extensions.pop("ddt_storage", None)
     return make_storage(app.config)
 
@@ -67,7 +68,7 @@ def bucket_keys(endpoint, bucket):
 
 
 def test_upload_read_back_and_rendition_from_the_bucket(app, client, demo, s3_endpoint, bucket):
-    store = use_s3(app, s3_endpoint, bucket)
+    store = use_s3(app, s3_endpoint, bucket, style="path")
     assert isinstance(store, S3Storage)
     iid = demo["inspection"].id
     school = demo["inspection"].visits[0].school
@@ -118,7 +119,8 @@ def test_a_missing_object_is_a_chinese_404_and_the_report_leaves_it_out(app, cli
     assert len(data.photos) == 1 and data.photos[0].image == client.get(f"/photos/{kept.id}/thumb.jpg").data
 
 
-def test_a_bucket_that_does_not_exist_answers_503_in_chinese_and_stores_nothing(app, client, demo, s3_endpoint, bucket):
+def test_a_bucket_that_does_not_exist_answers_503_in_chinese_and_stores_nothing(app, client, demo, s3_endpoint, bucket,
+                                                                               tmp_path):
     iid = demo["inspection"].id
     school = demo["inspection"].visits[0].school
     token = login(client, "inspector1")
@@ -139,6 +141,12 @@ def test_a_bucket_that_does_not_exist_answers_503_in_chinese_and_stores_nothing(
     assert db.session.scalar(db.select(db.func.count(ClientOp.id)).where(ClientOp.kind == "photo")) == 0
     with pytest.raises(StorageUnavailable):
         make_storage(app.config).exists("ab/cd/x.jpg")  # not "missing": the bucket itself is not there
+
+    # a nightly backup cannot reach the bucket: it says so and leaves no half backup behind
+    out = tmp_path / "backup"
+    result = app.test_cli_runner().invoke(args=["backup", str(out)])
+    assert result.exit_code != 0 and "照片存储无法访问，备份未完成" in result.output
+    assert not out.exists() and not (tmp_path / "backup.partial").exists()
 
 
 def _set_auth(endpoint, value):

@@ -99,7 +99,7 @@ class S3Storage:
     MISSING = {"NoSuchKey", "404", "NotFound"}
 
     def __init__(self, bucket, endpoint_url=None, access_key=None, secret_key=None, region=None, prefix="",
-                 connect_timeout=5, read_timeout=30, max_attempts=3):
+                 connect_timeout=5, read_timeout=30, max_attempts=3, addressing_style="auto"):
         try:
             import boto3
             from botocore.config import Config
@@ -108,7 +108,9 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix else ""
         config = Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
-                        retries={"max_attempts": max_attempts, "mode": "standard"})
+                        retries={"max_attempts": max_attempts, "mode": "standard"},
+                        # "auto" is path style for a custom endpoint (MinIO); Aliyun OSS wants "virtual"
+                        s3={"addressing_style": addressing_style or "auto"})
         self.client = boto3.client("s3", endpoint_url=endpoint_url or None, aws_access_key_id=access_key or None,
                                    aws_secret_access_key=secret_key or None, region_name=region or None, config=config)
 
@@ -176,5 +178,6 @@ def make_storage(config):
         return S3Storage(config["S3_BUCKET"], config.get("S3_ENDPOINT_URL"), config.get("S3_ACCESS_KEY"),
                          config.get("S3_SECRET_KEY"), config.get("S3_REGION"), config.get("S3_PREFIX", ""),
                          connect_timeout=config.get("S3_CONNECT_TIMEOUT", 5), read_timeout=config.get("S3_READ_TIMEOUT", 30),
-                         max_attempts=config.get("S3_MAX_ATTEMPTS", 3))
+                         max_attempts=config.get("S3_MAX_ATTEMPTS", 3),
+                         addressing_style=config.get("S3_ADDRESSING_STYLE", "auto"))
     raise RuntimeError(f"unknown PHOTO_STORAGE {kind!r} (local or s3)")
