@@ -25,10 +25,11 @@ def from_environment(name):
         out["TIMEZONE"] = env["TIMEZONE"]
     if env.get("MAX_CONTENT_LENGTH"):
         out["MAX_CONTENT_LENGTH"] = int(env["MAX_CONTENT_LENGTH"])
-    for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX"):
+    for key in ("PHOTO_STORAGE", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_PREFIX",
+                "S3_ADDRESSING_STYLE"):
         if env.get(key):
             out[key] = env[key]
-    for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS"):
+    for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS"):
         if env.get(key):
             out[key] = int(env[key])
     if env.get("SESSION_COOKIE_SECURE"):
@@ -50,6 +51,12 @@ class Config:
     PHOTO_MAX_BYTES = 12 * 1024 * 1024
     PHOTO_MAX_PIXELS = 40_000_000
     PHOTO_STORAGE = "local"
+    # S3: a request waits at most this long (seconds) and is tried this often before the upload
+    # answers 503 (the phone's outbox keeps the photo and sends it again later).
+    S3_CONNECT_TIMEOUT = 5
+    S3_READ_TIMEOUT = 30
+    S3_MAX_ATTEMPTS = 3
+    S3_ADDRESSING_STYLE = "auto"  # auto | path | virtual (bucket.endpoint; Aliyun OSS requires it)
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None

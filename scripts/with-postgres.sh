@@ -4,10 +4,10 @@
 # TEST_DATABASE_URL is set for the command; the cluster is removed afterwards.
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
-  echo "installing postgresql with apt"
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_dump" ]; then
+  echo "installing postgresql (and its client tools: pg_dump, pg_restore for the backup tests) with apt"
   SUDO=$( [ "$(id -u)" = 0 ] || echo sudo )
-  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql
+  $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql postgresql-client
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fi
 dir=$(mktemp -d /tmp/dudaotong-pg.XXXXXX)
@@ -20,5 +20,6 @@ cleanup() { "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/n
 trap cleanup EXIT
 "${as_pg[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres dudaotong_test
 export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/dudaotong_test"
+export PATH="$bin:$PATH"  # pg_dump/pg_restore (backup tests) of the server's own version
 echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 "$@"

@@ -15,11 +15,17 @@ class StorageMissing(KeyError):
     """No object under that key."""
 
 
+class StorageUnavailable(RuntimeError):
+    """The storage refused or could not be reached (no such bucket, access denied, network):
+    nothing was stored; the caller tells the user to try again later."""
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
+    def keys(self): ...  # every stored key (backups)
 
 
 def content_key(sha256, suffix=".jpg"):
@@ -74,39 +80,92 @@ class LocalStorage:
         except FileNotFoundError:
             pass
 
+    def keys(self):
+        """Every stored key, sorted; temporary files of a put in progress are left out."""
+        out = []
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(".tmp-"):
+                    out.append(os.path.relpath(os.path.join(folder, name), self.root).replace(os.sep, "/"))
+        return sorted(out)
+
 
 class S3Storage:
-    def __init__(self, bucket, endpoint_url=None, access_key=None, secret_key=None, region=None, prefix=""):
+    """Any S3-protocol bucket (AWS S3, MinIO, Aliyun OSS, Tencent COS …) through boto3.
+
+    A missing object raises StorageMissing; every other failure (no such bucket, access denied,
+    endpoint unreachable) raises StorageUnavailable, never a bare botocore error."""
+
+    MISSING = {"NoSuchKey", "404", "NotFound"}
+
+    def __init__(self, bucket, endpoint_url=None, access_key=None, secret_key=None, region=None, prefix="",
+                 connect_timeout=5, read_timeout=30, max_attempts=3, addressing_style="auto"):
         try:
             import boto3
+            from botocore.config import Config
         except ImportError:
             raise RuntimeError("PHOTO_STORAGE=s3 needs boto3: pip install boto3") from None
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix else ""
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key,
-                                   aws_secret_access_key=secret_key, region_name=region)
+        config = Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                        retries={"max_attempts": max_attempts, "mode": "standard"},
+                        # "auto" is path style for a custom endpoint (MinIO); Aliyun OSS wants "virtual"
+                        s3={"addressing_style": addressing_style or "auto"})
+        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, aws_access_key_id=access_key or None,
+                                   aws_secret_access_key=secret_key or None, region_name=region or None, config=config)
 
     def _key(self, key):
         return self.prefix + check_key(key)
 
+    def _call(self, key, fn, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(Bucket=self.bucket, **kwargs)
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code", ""))
+            if key is not None and code in self.MISSING:
+                raise StorageMissing(key) from None
+            raise StorageUnavailable(f"S3 bucket {self.bucket!r}: {code or e}") from e
+        except BotoCoreError as e:  # endpoint unreachable, timeouts, credentials not found
+            raise StorageUnavailable(f"S3 bucket {self.bucket!r}: {e}") from e
+
     def put(self, key, data, content_type="application/octet-stream"):
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+        self._call(None, self.client.put_object, Key=self._key(key), Body=data, ContentType=content_type)
 
     def get(self, key):
+        from botocore.exceptions import BotoCoreError
+
+        body = self._call(key, self.client.get_object, Key=self._key(key))["Body"]
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            raise StorageMissing(key) from None
+            return body.read()
+        except BotoCoreError as e:
+            raise StorageUnavailable(f"S3 bucket {self.bucket!r}: {e}") from e
 
     def exists(self, key):
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self._call(key, self.client.head_object, Key=self._key(key))
             return True
-        except Exception:
+        except StorageMissing:
+            # a HEAD answer has no body: a 404 may also mean "no such bucket", which is not "missing"
+            self._call(None, self.client.head_bucket)
             return False
 
     def delete(self, key):
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        self._call(None, self.client.delete_object, Key=self._key(key))
+
+    def keys(self):
+        """Every key under the prefix (the prefix removed), sorted."""
+        out = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                out.extend(obj["Key"][len(self.prefix):] for obj in page.get("Contents", []))
+        except (BotoCoreError, ClientError) as e:
+            raise StorageUnavailable(f"S3 bucket {self.bucket!r}: {e}") from e
+        return sorted(out)
 
 
 def make_storage(config):
@@ -117,5 +176,8 @@ def make_storage(config):
         if not config.get("S3_BUCKET"):
             raise RuntimeError("PHOTO_STORAGE=s3 needs S3_BUCKET")
         return S3Storage(config["S3_BUCKET"], config.get("S3_ENDPOINT_URL"), config.get("S3_ACCESS_KEY"),
-                         config.get("S3_SECRET_KEY"), config.get("S3_REGION"), config.get("S3_PREFIX", ""))
+                         config.get("S3_SECRET_KEY"), config.get("S3_REGION"), config.get("S3_PREFIX", ""),
+                         connect_timeout=config.get("S3_CONNECT_TIMEOUT", 5), read_timeout=config.get("S3_READ_TIMEOUT", 30),
+                         max_attempts=config.get("S3_MAX_ATTEMPTS", 3),
+                         addressing_style=config.get("S3_ADDRESSING_STYLE", "auto"))
     raise RuntimeError(f"unknown PHOTO_STORAGE {kind!r} (local or s3)")

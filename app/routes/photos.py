@@ -12,10 +12,28 @@ from ..extensions import db
 from ..models import CheckRecord, Department, HearingEntry, Interview, Photo, School
 from ..models.base import utcnow
 from ..fieldwork.operations import OperationError, audit, save_photo
+from ..media.storage import StorageMissing, StorageUnavailable
 from ..permissions import ALL_ROLES, is_team_lead, require_capture, require_view, roles, user_groups
 from ..permissions import inspection_or_404 as _inspection
 
 bp = Blueprint("photos", __name__)
+
+STORAGE_DOWN = "照片存储暂时无法访问，照片未保存到服务器；手机上的照片仍保留，稍后会自动重新上传。"
+STORAGE_DOWN_READ = "照片存储暂时无法访问，请稍后再试。"
+
+
+@bp.app_errorhandler(StorageUnavailable)
+def storage_unavailable(e):
+    """The bucket refused or is unreachable (any page that reads photos): 503, said in Chinese."""
+    current_app.logger.error("photo storage unavailable: %s", e)
+    db.session.rollback()
+    if request.accept_mimetypes.best == "application/json":
+        resp = jsonify({"error": STORAGE_DOWN_READ})
+    else:
+        resp = Response(render_template("errors/503.html", message=STORAGE_DOWN_READ), mimetype="text/html")
+    resp.status_code = 503
+    resp.headers["Retry-After"] = "60"
+    return resp
 
 
 def storage():
@@ -116,6 +134,11 @@ def upload(iid):
             watermark_lines=lines)
     except OperationError as e:
         return jsonify({"error": str(e)}), 422
+    except StorageUnavailable as e:
+        # nothing half-stored: the Photo row is written only after both objects are in the bucket
+        current_app.logger.error("photo upload: storage unavailable: %s", e)
+        db.session.rollback()
+        return jsonify({"error": STORAGE_DOWN}), 503, {"Retry-After": "60"}
     return jsonify(photo_json(photo, status)), (200 if status == "replay" else 201)
 
 
@@ -130,7 +153,7 @@ def _photo(photo_id):
 def _serve(key, photo):
     try:
         data = storage().get(key)
-    except Exception:
+    except (StorageMissing, ValueError):
         abort(404, description="照片文件缺失。")
     resp = Response(data, mimetype="image/jpeg")
     resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"

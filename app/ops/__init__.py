@@ -1,0 +1,1 @@
+"""ops: running a deployment (backup and restore). See DESIGN.md, Layout."""
