@@ -51,6 +51,7 @@ bench: test-deps browser-deps
 	$(PY) bench/photos.py
 	$(PY) bench/report.py
 	$(PY) bench/pages.py
+	$(PY) bench/import.py
 	$(PY) bench/load.py
 
 clean:
