@@ -18,9 +18,17 @@ def wants_json():
 def saved(record, status, edit_url=None, **extra):
     """The stored result of a capture save (a replay gets the same answer as the first time)."""
     label = STATUS_LABELS.get(status, "已保存")
-    author = getattr(record, "author", None)
+    from flask_login import current_user
+
+    # the author is nearly always the person saving: no extra query (and transaction) for it
+    author_id = getattr(record, "author_id", None) or getattr(record, "updated_by_id", None)
+    if author_id is not None and author_id == current_user.id:
+        name = current_user.name
+    else:
+        author = getattr(record, "author", None)
+        name = author.name if author else ""
     when = getattr(record, "updated_at", None)
-    at = " ".join(x for x in ((author.name if author else ""),
+    at = " ".join(x for x in (name,
                               local_time(when, tz_name=current_app.config["TIMEZONE"]) if when else "") if x)
     return jsonify(ok=True, status=status, id=record.id, version=record.version,
                    label=f"{label} · 第 {record.version} 版", at=at, edit_url=edit_url, **extra), 200
