@@ -31,6 +31,9 @@ def from_environment(name):
     for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS"):
         if env.get(key):
             out[key] = int(env[key])
+    if env.get("PROXY_FIX"):
+        # behind a reverse proxy (deploy/Caddyfile): trust this many hops of X-Forwarded-For/-Proto
+        out["PROXY_FIX"] = int(env["PROXY_FIX"])
     if env.get("SESSION_COOKIE_SECURE"):
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = env["SESSION_COOKIE_SECURE"] == "1"
     return out
@@ -63,6 +66,11 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     JSON_AS_ASCII = False
+    # Behind a reverse proxy: the number of proxy hops whose X-Forwarded-* headers are trusted
+    # (0: none; `make serve` sets PROXY_FIX=1 for Caddy on the same machine).
+    PROXY_FIX = 0
+    # Strict-Transport-Security on HTTPS responses (one year).
+    HSTS_MAX_AGE = 365 * 24 * 3600
     # Times are stored in UTC and shown in this zone.
     TIMEZONE = "Asia/Shanghai"
 

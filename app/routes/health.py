@@ -45,7 +45,7 @@ def service_worker():
     if "ddt_sw" not in ext:
         static = current_app.static_folder
         digest = hashlib.sha256()
-        for rel in ("sw.js", "css/app.css", "js/outbox.js", "js/photo.js", "vendor/htmx-2.0.11.min.js"):
+        for rel in ("sw.js", "css/app.css", "js/outbox.js", "js/photo.js", "js/page.js", "vendor/htmx-2.0.11.min.js"):
             with open(os.path.join(static, rel), "rb") as f:
                 digest.update(f.read())
         with open(os.path.join(static, "sw.js"), encoding="utf-8") as f:

@@ -16,6 +16,7 @@ var PRECACHE = [
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/js/outbox.js",
   "/static/js/photo.js",
+  "/static/js/page.js",
   "/offline",
 ];
 
@@ -53,7 +54,9 @@ self.addEventListener("fetch", function (event) {
   if (request.headers.get("HX-Request")) return;  // partial updates always go to the network
 
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) {
+    // Pages ask for /static/…?v=<hash>; this cache is itself per hash of the static files,
+    // so the query adds nothing here (precached without it).
+    event.respondWith(caches.match(request, { ignoreSearch: true, cacheName: STATIC }).then(function (hit) {
       return hit || fetch(request).then(function (resp) {
         if (resp.ok) { var copy = resp.clone(); caches.open(STATIC).then(function (c) { c.put(request, copy); }); }
         return resp;
