@@ -56,8 +56,21 @@ class Config:
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None
-    # Inspectors stay signed in for 14 days on their phone.
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # Inspectors stay signed in for 14 days on their phone; the server refuses a login (session or
+    # remember-me cookie) older than LOGIN_MAX_AGE_DAYS whatever the cookie says.
+    LOGIN_MAX_AGE_DAYS = 14
+    REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_MAX_AGE_DAYS)
+    # Failed logins (app/accounts.py): per account and per client address, the first
+    # `free_failures` cost nothing; then a wait of first_wait_seconds, doubling with each further
+    # failure up to max_wait_seconds. Counts are forgotten after forget_after_seconds without a
+    # failure. An address allows more (a county office shares one address).
+    LOGIN_THROTTLE = {
+        "account": {"free_failures": 5, "first_wait_seconds": 30, "max_wait_seconds": 15 * 60},
+        "address": {"free_failures": 20, "first_wait_seconds": 30, "max_wait_seconds": 15 * 60},
+        "forget_after_seconds": 60 * 60,
+    }
+    # New passwords: at least 8 characters, not only digits.
+    PASSWORD_RULE = {"min_length": 8, "max_length": 128, "all_digits_allowed": False}
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)

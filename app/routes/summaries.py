@@ -9,7 +9,7 @@ from ..models.procedure import CONCLUSIONS
 from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
 from ..fieldwork.procedure import (
-    feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
+    feedback_figures, feedback_for, feedback_of, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
 )
 from ..permissions import inspection_or_404 as _inspection
@@ -246,8 +246,7 @@ def feedback(iid):
     from ..reports.collect import evidence_photos, feedback_drafts, feedback_texts, photo_label
 
     inspection = _inspection(iid)
-    fb = feedback_for(inspection)
-    db.session.commit()
+    fb = feedback_of(inspection)
     standard = inspection.standard
     figures = fb.figures if inspection.locked and fb.figures else feedback_figures(inspection)
     parts = {}
