@@ -55,7 +55,7 @@ self.addEventListener("fetch", function (event) {
 
   if (url.pathname.indexOf("/static/") === 0) {
     // Pages ask for /static/…?v=<hash>; this cache is itself per hash of the static files,
-    // so the query adds nothing here (precached without it).
+    // so the query adds nothing here (/offline asks for the file without it).
     event.respondWith(caches.match(request, { ignoreSearch: true, cacheName: STATIC }).then(function (hit) {
       return hit || fetch(request).then(function (resp) {
         if (resp.ok) { var copy = resp.clone(); caches.open(STATIC).then(function (c) { c.put(request, copy); }); }

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -138,10 +139,41 @@ def test_a_cold_phone_visit_downloads_under_60_kb(proxied, demo, capsys):
         size = len(body) + len(str(headers))
         parts.append((path, size, headers.get("Content-Encoding")))
         total += size
+    # then signing in: the home page, the scripts only signed-in pages load, the service worker
+    # and what it precaches that the browser does not have yet (/offline; the rest is cached)
+    import http.cookiejar
+    import json
+
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx),
+                                         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    token = json.loads(opener.open(base + "/csrf-token").read())["token"]
+    opener.open(urllib.request.Request(base + "/login", data=urllib.parse.urlencode(
+        {"username": "inspector1", "password": "demo1234", "csrf_token": token}).encode(),
+        headers={"Referer": base + "/login"})).read()  # Flask-WTF checks the referrer over HTTPS
+    seen = {p for p, _s, _e in parts}
+    signed_in = 0
+    for path in ["/", None, "/sw.js", "/offline"]:
+        if path is None:  # the home page's own files not loaded yet
+            home = gzip.decompress(opener.open(urllib.request.Request(base + "/", headers={
+                "Accept-Encoding": "gzip"})).read()).decode()
+            for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', home):
+                if asset not in seen:
+                    seen.add(asset)
+                    resp = opener.open(urllib.request.Request(base + asset, headers={"Accept-Encoding": "gzip, deflate, br, zstd"}))
+                    size = len(resp.read()) + len(str(resp.headers))
+                    parts.append((asset, size, resp.headers.get("Content-Encoding")))
+                    signed_in += size
+            continue
+        resp = opener.open(urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip, deflate, br, zstd"}))
+        size = len(resp.read()) + len(str(resp.headers))
+        parts.append((path, size, resp.headers.get("Content-Encoding")))
+        signed_in += size
     with capsys.disabled():
-        print(f"\ncold visit through Caddy: {total / 1024:.1f} KB — " + ", ".join(
-            f"{p.split('?')[0]} {s / 1024:.1f} KB ({e})" for p, s, e in parts))
+        print(f"\ncold visit through Caddy: login page {total / 1024:.1f} KB, then signing in "
+              f"{signed_in / 1024:.1f} KB more (total {(total + signed_in) / 1024:.1f} KB) — " + ", ".join(
+                  f"{p.split('?')[0]} {s / 1024:.1f} KB ({e})" for p, s, e in parts))
     assert total <= COLD_VISIT_LIMIT, parts
+    assert total + signed_in <= COLD_VISIT_LIMIT, parts
 
 
 def _spki_hash(base, ctx):
