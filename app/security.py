@@ -23,15 +23,23 @@ def csp_nonce():
 
 
 def static_version(app, filename):
-    """A short hash of a static file's content, cached per process (files change with a deploy)."""
+    """A short hash of a static file's content, cached per process while the file's modification
+    time and size stay the same (an edited file gets a new URL at once, in development too)."""
     cache = app.extensions.setdefault("ddt_static_versions", {})
-    if filename not in cache:
+    path = os.path.join(app.static_folder, filename)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = cache.get(filename)
+    if hit is None or hit[0] != stamp:
         try:
-            with open(os.path.join(app.static_folder, filename), "rb") as f:
-                cache[filename] = hashlib.sha256(f.read()).hexdigest()[:10]
+            with open(path, "rb") as f:
+                hit = cache[filename] = (stamp, hashlib.sha256(f.read()).hexdigest()[:10])
         except OSError:
-            cache[filename] = None
-    return cache[filename]
+            return None
+    return hit[1]
 
 
 def init_security(app):

@@ -76,7 +76,7 @@ def password():
             error = str(e)
         else:
             # every other session ended with the old token; this one continues with the new one
-            login_user(user, remember=True)
+            login_user(user, remember=bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))))
             flash("密码已修改，其他设备上的登录已结束。", "success")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", rule=rule, error=error), (422 if error else 200)
