@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 0.0.0.0
 PORT ?= 5000
 
-.PHONY: run test venv deps test-deps browser-deps bench clean
+.PHONY: run serve test venv deps test-deps browser-deps bench clean
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -23,15 +23,16 @@ deps: $(VENV)/.deps
 test-deps: $(VENV)/.test-deps
 
 # Debian's chromium and CJK fonts for the browser tests (playwright cannot download a browser here),
-# and LibreOffice (writer, calc) with poppler-utils: the documents are checked as an office prints them.
+# and LibreOffice (writer, calc) with poppler-utils: the documents are checked as an office prints them;
+# Caddy: the HTTPS deployment (deploy/Caddyfile) is tested through it.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || ! command -v caddy >/dev/null \
 	    || ! command -v soffice >/dev/null || [ ! -d /usr/lib/libreoffice/program ] \
 	    || ! dpkg -s libreoffice-writer libreoffice-calc >/dev/null 2>&1 || ! command -v pdftotext >/dev/null; then \
-	  echo "installing chromium, fonts-noto-cjk, libreoffice-writer, libreoffice-calc and poppler-utils with apt"; \
+	  echo "installing chromium, fonts-noto-cjk, libreoffice-writer, libreoffice-calc, poppler-utils and caddy with apt"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
-	    chromium fonts-noto-cjk libreoffice-writer libreoffice-calc poppler-utils; \
+	    chromium fonts-noto-cjk libreoffice-writer libreoffice-calc poppler-utils caddy; \
 	fi
 
 run: deps
@@ -39,6 +40,16 @@ run: deps
 	$(FLASK) demo --if-empty
 	@echo "督导通已启动：http://$$(hostname -I 2>/dev/null | awk '{print $$1}' || echo 127.0.0.1):$(PORT)/  （本机 http://127.0.0.1:$(PORT)/）"
 	$(VENV)/bin/gunicorn -w 2 --threads 4 -b $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# Production start (deploy/dudaotong.service runs this): SECRET_KEY must be set; gunicorn with
+# 2×CPU+1 workers on 127.0.0.1:5000 behind Caddy (deploy/Caddyfile), trusting its X-Forwarded-*.
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+BIND ?= 127.0.0.1:$(PORT)
+serve: deps
+	@test -n "$$SECRET_KEY" || { echo "请先设置 SECRET_KEY（如 export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))')）"; exit 1; }
+	APP_ENV=production $(FLASK) db upgrade
+	APP_ENV=production PROXY_FIX=$${PROXY_FIX:-1} exec $(VENV)/bin/gunicorn -w $(WORKERS) --threads 4 -b $(BIND) \
+	  --forwarded-allow-ips 127.0.0.1 --access-logfile - wsgi:app
 
 # The whole suite on SQLite (browser tests included), then the non-browser tests again on a
 # throwaway PostgreSQL cluster: nothing may be SQLite-only.

@@ -32,6 +32,9 @@ def from_environment(name):
     for key in ("PHOTO_MAX_BYTES", "PHOTO_MAX_PIXELS", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS"):
         if env.get(key):
             out[key] = int(env[key])
+    if env.get("PROXY_FIX"):
+        # behind a reverse proxy (deploy/Caddyfile): trust this many hops of X-Forwarded-For/-Proto
+        out["PROXY_FIX"] = int(env["PROXY_FIX"])
     if env.get("SESSION_COOKIE_SECURE"):
         out["SESSION_COOKIE_SECURE"] = out["REMEMBER_COOKIE_SECURE"] = env["SESSION_COOKIE_SECURE"] == "1"
     return out
@@ -60,8 +63,20 @@ class Config:
     # CSRF tokens are tied to the session, not to an hour: an inspector's outbox may wait a
     # whole offline day before it is replayed (see app/static/js/outbox.js).
     WTF_CSRF_TIME_LIMIT = None
-    # Inspectors stay signed in for 14 days on their phone.
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # Inspectors stay signed in for 14 days on their phone; the server refuses a login (session or
+    # remember-me cookie) older than LOGIN_MAX_AGE_DAYS whatever the cookie says.
+    LOGIN_MAX_AGE_DAYS = 14
+    REMEMBER_COOKIE_DURATION = timedelta(days=LOGIN_MAX_AGE_DAYS)
+    # Failed logins (app/accounts.py): per account and per client address, the first
+    # `free_failures` cost nothing; then a wait of first_wait_seconds, doubling with each further
+    # failure up to max_wait_seconds. Counts are forgotten after forget_after_seconds without a
+    # failure. An address allows more (a county office shares one address).
+    LOGIN_THROTTLE = {
+        "account": {"free_failures": 5, "first_wait_seconds": 30, "max_wait_seconds": 15 * 60},
+        "address": {"free_failures": 20, "first_wait_seconds": 30, "max_wait_seconds": 15 * 60},
+        "forget_after_seconds": 60 * 60,
+    }
+    # New passwords: at least 8 characters, not only digits.
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
@@ -70,6 +85,11 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     JSON_AS_ASCII = False
+    # Behind a reverse proxy: the number of proxy hops whose X-Forwarded-* headers are trusted
+    # (0: none; `make serve` sets PROXY_FIX=1 for Caddy on the same machine).
+    PROXY_FIX = 0
+    # Strict-Transport-Security on HTTPS responses (one year).
+    HSTS_MAX_AGE = 365 * 24 * 3600
     # Times are stored in UTC and shown in this zone.
     TIMEZONE = "Asia/Shanghai"
 

@@ -29,23 +29,21 @@ def create_app(config_name=None, **overrides):
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    from .security import init_security
+
+    init_security(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
 
     from . import models  # noqa: F401  (registers the tables)
-    from .models.people import User
-
-    from sqlalchemy import bindparam
-
-    user_stmt = db.select(User).where(User.id == bindparam("id"), User.active.is_(True))  # built once
+    from .accounts import user_for_login_id
 
     @login_manager.user_loader
-    def load_user(user_id):
-        try:
-            return db.session.execute(user_stmt, {"id": int(user_id)}).scalar()
-        except ValueError:
-            return None
+    def load_user(login_id):
+        # '<id>:<session token>:<login time>': a rotated token or a login older than
+        # LOGIN_MAX_AGE_DAYS ends the session and the remember-me cookie alike.
+        return user_for_login_id(login_id, app.config["LOGIN_MAX_AGE_DAYS"])
 
     from .routes import register_blueprints
 

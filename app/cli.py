@@ -24,6 +24,57 @@ def register_cli(app):
         db.session.commit()
         click.echo(f"已创建用户 {username}（{user.role_label}）。")
 
+    def _user(username):
+        from .models import User
+
+        user = db.session.execute(db.select(User).filter_by(username=username)).scalar()
+        if user is None:
+            raise click.ClickException(f"用户 {username} 不存在。")
+        return user
+
+    @app.cli.command("sign-out")
+    @click.argument("username")
+    def sign_out(username):
+        """End every session and remember-me cookie of a user (all devices)."""
+        from .accounts import sign_out_everywhere
+
+        user = _user(username)
+        sign_out_everywhere(user, None, "命令行强制退出所有设备")
+        db.session.commit()
+        click.echo(f"{username} 在所有设备上的登录已结束。")
+
+    @app.cli.command("set-role")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(["admin", "lead", "inspector"]))
+    def set_role_cmd(username, role):
+        """Change a user's role (their sessions end)."""
+        from .accounts import change_role
+        from .fieldwork.operations import OperationError
+
+        user = _user(username)
+        try:
+            change_role(None, user, role)
+        except OperationError as e:
+            raise click.ClickException(str(e))
+        db.session.commit()
+        click.echo(f"{username} 的角色已改为 {user.role_label}，原有登录已结束。")
+
+    @app.cli.command("set-active")
+    @click.argument("username")
+    @click.argument("state", type=click.Choice(["on", "off"]))
+    def set_active_cmd(username, state):
+        """Enable (on) or disable (off) an account; disabling ends its sessions."""
+        from .accounts import set_active
+        from .fieldwork.operations import OperationError
+
+        user = _user(username)
+        try:
+            set_active(None, user, state == "on")
+        except OperationError as e:
+            raise click.ClickException(str(e))
+        db.session.commit()
+        click.echo(f"{username} 已{'启用' if state == 'on' else '停用'}。")
+
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="只在数据库没有用户时创建")
     def demo(if_empty):

@@ -138,6 +138,10 @@ def build_demo(county_code="510999", seed=2025):
     for g, names in ((g1, ("inspector1", "inspector2")), (g2, ("inspector3", "inspector4"))):
         for uname in names:
             db.session.add(GroupMember(group=g, user=users[uname]))
+    db.session.flush()
+    from .fieldwork.procedure import create_inspection_rows
+
+    create_inspection_rows(inspection)
     visit_schools = [s for s in schools if s.school_type != "特殊教育学校"][::3][:10]
     for i, s in enumerate(visit_schools):
         group = g1 if i % 2 == 0 else g2
@@ -156,7 +160,6 @@ def add_demo_activity(result):
     from .models import Department, Draw, Hearing, HearingEntry, Interview
     from .models.base import utcnow
     from .fieldwork.operations import new_uuid, save_check_record, save_versioned
-    from .fieldwork.procedure import ensure_departments
     from .routes.draws import school_population
 
     inspection, users = result["inspection"], result["users"]
@@ -193,7 +196,6 @@ def add_demo_activity(result):
             save_check_record(inspection=inspection, user=user, client_uuid=new_uuid(), subject_type="school",
                               subject_id=visit.school_id, item_code=code, indicator_code=item["indicator"],
                               verdict=verdict, observed_value=value, note=note, school_id=visit.school_id, visit=visit)
-    ensure_departments(inspection)
     for name, verdict, docs in (("财政", "达标", "县财政局关于义务教育经费保障的文件"), ("教育", "存疑", "教师交流轮岗名单（2025）")):
         dep = db.session.execute(db.select(Department).filter_by(inspection_id=inspection.id, name=name)).scalar_one()
         save_versioned(kind="department", model=Department, inspection=inspection, user=i3, client_uuid=new_uuid(),

@@ -121,3 +121,28 @@ def record_in(model, record_id, inspection, missing="记录不存在。"):
     if row is None or row.inspection_id != inspection.id:
         abort(404, description=missing)
     return row
+
+
+def led_groups(user, inspection):
+    """The inspection's groups `user` leads."""
+    return [g for g in inspection.groups if g.lead_user_id == user.id]
+
+
+def leads_work_of(user, inspection, author_ids=(), school_id=None):
+    """Whether `user` may act as a lead on a piece of work (a photo, a conflict): the team lead on
+    all of it; a group lead on their own group's — made by a member of a group they lead, or of a
+    school that group visits."""
+    if is_team_lead(user, inspection):
+        return True
+    groups = led_groups(user, inspection)
+    if not groups:
+        return False
+    ids = [g.id for g in groups]
+    authors = {a for a in author_ids if a is not None}
+    if authors and db.session.execute(db.select(GroupMember.id).where(
+            GroupMember.group_id.in_(ids), GroupMember.user_id.in_(authors)).limit(1)).first():
+        return True
+    if school_id is not None and db.session.execute(db.select(Visit.id).where(
+            Visit.inspection_id == inspection.id, Visit.school_id == school_id, Visit.group_id.in_(ids)).limit(1)).first():
+        return True
+    return False

@@ -33,7 +33,7 @@ def url_args(demo):
         "photo_id": 1,
         "cid": 1,
         "problem_id": 1,
-        "user_id": demo["users"]["inspector1"].id,
+        "user_id": demo["users"]["inspector2"].id,
     }
 
 

@@ -2,7 +2,6 @@
 inspection, the problems a group recorded, the feedback's automatic figures, sign-off and
 reopening. No Flask here (the database session only); views call these."""
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
@@ -18,18 +17,18 @@ from ..standards import interview_questions
 POOR_JUDGEMENTS = ("一般", "差")  # hearing answers the summary collects as problems
 
 
-def ensure_departments(inspection):
-    """The standard's departments exist for the inspection (created once; safe to repeat)."""
+def create_inspection_rows(inspection):
+    """The rows every inspection's pages need, made with the inspection (in the caller's
+    transaction; safe to repeat): its feedback and the standard's departments. Pages only read
+    them (a GET never writes)."""
+    db.session.flush()
+    if db.session.execute(db.select(Feedback.id).filter_by(inspection_id=inspection.id)).first() is None:
+        db.session.add(Feedback(inspection_id=inspection.id, vetoes={}))
     have = set(db.session.scalars(db.select(Department.name).filter_by(inspection_id=inspection.id)))
-    missing = [d for d in inspection.standard.departments if d["name"] not in have]
-    if not missing:
-        return
-    for d in missing:
-        db.session.add(Department(inspection_id=inspection.id, name=d["name"], indicator_codes=list(d["indicators"])))
-    try:
-        db.session.commit()
-    except IntegrityError:  # another request created them at the same moment
-        db.session.rollback()
+    for d in inspection.standard.departments:
+        if d["name"] not in have:
+            db.session.add(Department(inspection_id=inspection.id, name=d["name"], indicator_codes=list(d["indicators"])))
+    db.session.flush()
 
 
 def group_member_ids(group):
@@ -153,7 +152,15 @@ def submit_summary(summary, user):
           summary.inspection_id)
 
 
+def feedback_of(inspection):
+    """The inspection's feedback for reading: the stored one, or an empty one not added to the
+    session (an inspection made before create_inspection_rows)."""
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
+    return fb if fb is not None else Feedback(inspection_id=inspection.id, vetoes={}, problems=[])
+
+
 def feedback_for(inspection):
+    """The inspection's feedback for a change (a POST): created if an older inspection lacks it."""
     fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar()
     if fb is None:
         fb = Feedback(inspection_id=inspection.id, vetoes={})

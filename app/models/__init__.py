@@ -1,5 +1,5 @@
 """SQLAlchemy models, one module per area. Importing this package registers every table."""
-from .people import User  # noqa: F401
+from .people import LoginFailure, User  # noqa: F401
 from .places import County, School  # noqa: F401
 from .inspection import Group, GroupMember, Inspection, InspectionMember, Visit  # noqa: F401
 from .records import CheckRecord, ClientOp, RecordConflict  # noqa: F401

@@ -1,3 +1,5 @@
+import secrets
+
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +18,14 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(256), nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # Part of every login id (get_id): a new one ends every session and remember-me cookie.
+    session_token = db.Column(db.String(32), nullable=False, default=lambda: secrets.token_hex(16))
+
+    def get_id(self):
+        """'<id>:<session token>:<login time>' — the loader refuses a rotated token or an old login."""
+        import time
+
+        return f"{self.id}:{self.session_token}:{int(time.time())}"
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -33,3 +43,15 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+class LoginFailure(db.Model):
+    """Failed logins counted per key ('user:<name>' or 'addr:<client address>'), in the database so
+    that every worker sees them (app/accounts.py decides the wait)."""
+
+    __tablename__ = "login_failures"
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(200), unique=True, nullable=False)
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    last_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    locked_until = db.Column(db.DateTime)

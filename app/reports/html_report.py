@@ -23,7 +23,9 @@ def split_para(text):
     return "p", "", text
 
 
-def render_html(data, *, embed_images=True):
+def render_html(data, *, embed_images=True, nonce=None, script_src=None):
+    """The page; `nonce` for its <style> block under the app's Content-Security-Policy and
+    `script_src` (the print button) when the app serves it, neither in a saved file."""
     photos = []
     for ph in data.photos:
         src = "data:image/jpeg;base64," + base64.b64encode(ph.image).decode() if embed_images else ""
@@ -33,4 +35,4 @@ def render_html(data, *, embed_images=True):
     return _env.get_template("reports/report.html").render(
         d=data, title="".join(data.title_lines), headings=HEADINGS, split=split_para, photos=photos,
         when=when, name_right=name_right, date_right=date_right, columns=[h for h, _w in PROBLEM_COLUMNS],
-        widths=[w for _h, w in PROBLEM_COLUMNS])
+        widths=[w for _h, w in PROBLEM_COLUMNS], nonce=nonce, script_src=script_src)

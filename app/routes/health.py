@@ -49,18 +49,20 @@ def service_worker():
     import os
     import re
 
-    from flask import Response, current_app
+    from flask import Response, current_app, url_for
 
     ext = current_app.extensions
     if "ddt_sw" not in ext:
         static = current_app.static_folder
         digest = hashlib.sha256()
-        for rel in ("sw.js", "css/app.css", "js/outbox.js", "js/photo.js", "vendor/htmx-2.0.11.min.js"):
+        for rel in ("sw.js", "css/app.css", "js/outbox.js", "js/photo.js", "js/page.js", "vendor/htmx-2.0.11.min.js"):
             with open(os.path.join(static, rel), "rb") as f:
                 digest.update(f.read())
         with open(os.path.join(static, "sw.js"), encoding="utf-8") as f:
             source = f.read()
-        ext["ddt_sw"] = re.sub(r'var VERSION = "[^"]*";', f'var VERSION = "{digest.hexdigest()[:12]}";', source, count=1)
+        source = re.sub(r'var VERSION = "[^"]*";', f'var VERSION = "{digest.hexdigest()[:12]}";', source, count=1)
+        # precache the versioned URLs the pages use: a first visit's files come from the HTTP cache
+        ext["ddt_sw"] = re.sub(r'"/static/([^"?]+)"', lambda m: '"%s"' % url_for("static", filename=m.group(1)), source)
     resp = Response(ext["ddt_sw"], mimetype="application/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     resp.headers["Cache-Control"] = "no-cache"

@@ -13,7 +13,7 @@ from ..models import CheckRecord, Department, HearingEntry, Interview, Photo, Sc
 from ..models.base import utcnow
 from ..fieldwork.operations import OperationError, audit, save_photo
 from ..media.storage import StorageMissing, StorageUnavailable
-from ..permissions import ALL_ROLES, is_team_lead, require_capture, require_view, roles, user_groups
+from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, require_capture, require_view, roles, user_groups
 from ..permissions import inspection_or_404 as _inspection
 
 bp = Blueprint("photos", __name__)
@@ -176,7 +176,13 @@ def full(photo_id):
 
 
 def can_mark_evidence(user, inspection):
+    """A lead at all (the gallery shows the lead's buttons); each photo is then checked."""
     return is_team_lead(user, inspection) or any(g.lead_user_id == user.id for g in user_groups(user, inspection))
+
+
+def may_lead_photo(user, photo):
+    """The team lead on every photo; a group lead on their own group's (leads_work_of)."""
+    return leads_work_of(user, photo.inspection, (photo.author_id,), photo.school_id)
 
 
 @bp.get("/inspections/<int:iid>/schools/<int:school_id>/photos")
@@ -198,8 +204,10 @@ def gallery(iid, school_id):
         elif p.subject_type != "school":
             label = {"interview": "访谈", "hearing_entry": "答辩", "department": "部门"}.get(p.subject_type, p.subject_type)
         groups.setdefault(label, []).append(p)
+    can_lead = can_mark_evidence(current_user, inspection)
+    led = {p.id for p in photos if can_lead and may_lead_photo(current_user, p)}
     return render_template("photos/gallery.html", inspection=inspection, school=school, groups=groups,
-                           can_mark=can_mark_evidence(current_user, inspection))
+                           led=led)
 
 
 @bp.post("/photos/<int:photo_id>/<action>")
@@ -213,8 +221,8 @@ def change(photo_id, action):
     if inspection.locked:
         abort(403, description="本次检查已签发锁定，照片不能再修改。")
     if action == "caption":
-        if photo.author_id != current_user.id and not can_mark_evidence(current_user, inspection):
-            abort(403, description="只有拍摄者或组长可以修改照片说明。")
+        if photo.author_id != current_user.id and not may_lead_photo(current_user, photo):
+            abort(403, description="只有拍摄者、本组组长或检查组组长可以修改照片说明。")
         caption = (request.form.get("caption") or "").strip()
         if len(caption) > 200:
             flash("照片说明最多 200 字。", "error")
@@ -229,8 +237,8 @@ def change(photo_id, action):
         photo.deleted_by_id = current_user.id
         audit(current_user, "delete", "photo", photo.id, "删除照片", {"deleted": False}, {"deleted": True}, inspection.id)
     elif action == "evidence":
-        if not can_mark_evidence(current_user, inspection):
-            abort(403, description="只有组长可以标记证据照片。")
+        if not may_lead_photo(current_user, photo):
+            abort(403, description="只有本组组长或检查组组长可以标记本组的证据照片。")
         photo.is_evidence = not photo.is_evidence
         audit(current_user, "update", "photo", photo.id, "标记证据照片" if photo.is_evidence else "取消证据照片",
               {"is_evidence": not photo.is_evidence}, {"is_evidence": photo.is_evidence}, inspection.id)

@@ -12,7 +12,6 @@ from ..fieldwork.operations import (
     OperationError, audit, choice_field, new_uuid, save_check_record, save_versioned, text_field,
 )
 from ..permissions import ALL_ROLES, inspection_or_404, record_in, require_capture, roles
-from ..fieldwork.procedure import ensure_departments
 from ..fieldwork.progress import photo_only_items, unanswered_items
 from ..standards import interview_questions
 from .capture import overwritten_notices, refused, saved, wants_json
@@ -262,7 +261,6 @@ def save_record(iid, subject_type, subject_id, item_code):
 @roles(*ALL_ROLES)
 def departments(iid):
     inspection = _inspection(iid)
-    ensure_departments(inspection)
     deps = db.session.execute(db.select(Department).filter_by(inspection_id=iid).order_by(Department.id)).scalars().all()
     counts = dict(db.session.execute(
         db.select(CheckRecord.subject_id, db.func.count(CheckRecord.id))

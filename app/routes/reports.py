@@ -68,7 +68,10 @@ def report_docx(iid):
 @roles("admin", "lead")
 def report_html(iid):
     inspection = inspection_or_404(iid)
-    return render_html(collect_report(inspection, storage=storage(), tz=_tz()))
+    from ..security import csp_nonce
+
+    return render_html(collect_report(inspection, storage=storage(), tz=_tz()), nonce=csp_nonce(),
+                       script_src=url_for("static", filename="js/page.js"))
 
 
 @bp.get("/inspections/<int:iid>/rectification.xlsx")

@@ -13,6 +13,7 @@ from .. import accounts
 from ..models.inspection import LEVELS, MEMBER_ROLES
 from ..models.people import ROLES
 from ..fieldwork.operations import OperationError, audit
+from ..fieldwork.procedure import create_inspection_rows
 from ..permissions import ALL_ROLES, inspection_or_404, is_team_lead, roles
 from ..standards import STANDARD_IDS, get_standard
 from ..timefmt import local_today
@@ -69,6 +70,7 @@ def new():
             db.session.flush()
             role = "team_lead" if current_user.role == "lead" else "office"
             db.session.add(InspectionMember(inspection_id=inspection.id, user_id=current_user.id, role=role))
+            create_inspection_rows(inspection)
             audit(current_user, "create", "inspection", inspection.id, f"新建检查：{values['title']}", None,
                   {k: str(v) for k, v in values.items()}, inspection.id)
             db.session.commit()

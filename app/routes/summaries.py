@@ -7,9 +7,9 @@ from ..extensions import db
 from ..models import CheckRecord, Department, Feedback, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
 from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
-from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
+from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, record_in, roles
 from ..fieldwork.procedure import (
-    feedback_figures, feedback_for, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
+    feedback_figures, feedback_for, feedback_of, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
 )
 from ..permissions import inspection_or_404 as _inspection
@@ -246,8 +246,7 @@ def feedback(iid):
     from ..reports.collect import evidence_photos, feedback_drafts, feedback_texts, photo_label
 
     inspection = _inspection(iid)
-    fb = feedback_for(inspection)
-    db.session.commit()
+    fb = feedback_of(inspection)
     standard = inspection.standard
     figures = fb.figures if inspection.locked and fb.figures else feedback_figures(inspection)
     parts = {}
@@ -392,8 +391,15 @@ CONFLICT_MODELS = {"check_record": CheckRecord, "hearing_entry": HearingEntry, "
                    "department": Department}
 
 
-def _may_resolve(inspection):
-    return is_team_lead(current_user, inspection) or any(g.lead_user_id == current_user.id for g in inspection.groups)
+def _may_resolve(inspection, conflict=None):
+    """The team lead resolves every conflict; a group lead their own group's (the records of
+    their members or of the schools their group visits)."""
+    if conflict is None:
+        return is_team_lead(current_user, inspection) or any(g.lead_user_id == current_user.id for g in inspection.groups)
+    model = CONFLICT_MODELS.get(conflict.kind)
+    record = db.session.get(model, conflict.record_id) if model else None
+    authors = (conflict.author_id, (conflict.overwritten or {}).get("author_id"), (conflict.incoming or {}).get("author_id"))
+    return leads_work_of(current_user, inspection, authors, getattr(record, "school_id", None))
 
 
 @bp.get("/inspections/<int:iid>/conflicts")
@@ -406,14 +412,15 @@ def conflicts(iid):
                               .order_by(RecordConflict.resolved_at.is_not(None), RecordConflict.id.desc())).scalars().all()
     users = {u.id: u.name for u in db.session.scalars(db.select(User))}
     items = []
+    lead = _may_resolve(inspection) and not inspection.locked
     for c in rows:
         model = CONFLICT_MODELS.get(c.kind)
         record = db.session.get(model, c.record_id) if model else None
         items.append({"c": c, "record": record, "author": users.get(c.author_id, ""),
                       "overwritten_author": users.get((c.overwritten or {}).get("author_id"), ""),
-                      "resolver": users.get(c.resolved_by_id, "")})
-    return render_template("summaries/conflicts.html", inspection=inspection, items=items,
-                           may_resolve=_may_resolve(inspection) and not inspection.locked)
+                      "resolver": users.get(c.resolved_by_id, ""),
+                      "may_resolve": lead and c.resolved_at is None and _may_resolve(inspection, c)})
+    return render_template("summaries/conflicts.html", inspection=inspection, items=items)
 
 
 @bp.post("/inspections/<int:iid>/conflicts/<int:cid>")
@@ -428,6 +435,8 @@ def resolve_conflict(iid, cid):
     c = db.session.get(RecordConflict, cid)
     if c is None or c.inspection_id != iid:
         abort(404, description="冲突记录不存在。")
+    if not _may_resolve(inspection, c):
+        abort(403, description="组长只能处理本组的修改冲突，其他组的由该组组长或检查组组长处理。")
     if c.resolved_at is None:
         choice = request.form.get("resolution")
         if choice not in ("kept", "restored"):

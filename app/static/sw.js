@@ -18,6 +18,7 @@ var PRECACHE = [
   "/static/js/photo.js",
   "/static/js/scan.js",
   "/static/vendor/jsQR-1.4.0.min.js",
+  "/static/js/page.js",
   "/offline",
 ];
 
@@ -55,7 +56,9 @@ self.addEventListener("fetch", function (event) {
   if (request.headers.get("HX-Request")) return;  // partial updates always go to the network
 
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(caches.match(request).then(function (hit) {
+    // Pages ask for /static/…?v=<hash>; this cache is itself per hash of the static files,
+    // so the query adds nothing here (/offline asks for the file without it).
+    event.respondWith(caches.match(request, { ignoreSearch: true, cacheName: STATIC }).then(function (hit) {
       return hit || fetch(request).then(function (resp) {
         if (resp.ok) { var copy = resp.clone(); caches.open(STATIC).then(function (c) { c.put(request, copy); }); }
         return resp;

@@ -25,7 +25,7 @@ def test_tap_and_type_then_leave_without_saving(app, demo, live_server, page):
     item.locator("textarea[name=note]").fill("3名教师无教师资格证")
     page.click("nav.crumbs a")  # straight away: no 保存, no pause
     page.wait_for_load_state()
-    page.wait_for_function("window.DDT && DDT.pending === 0 && !Object.keys(localStorage).some(k => k.startsWith('ddt-draft:'))")
+    page.wait_for_function("() => window.DDT && DDT.pending === 0 && !Object.keys(localStorage).some(k => k.startsWith('ddt-draft:'))")
     page.wait_for_timeout(300)
     rec = _record(app, school, "G12")
     assert rec is not None and rec.verdict == "不达标" and rec.note == "3名教师无教师资格证"
@@ -42,7 +42,7 @@ def test_tap_and_type_offline_waits_then_arrives_once(app, demo, live_server, ph
     item = page.locator("#item-G12")
     item.locator("label.verdict:has(span:text-is('不达标'))").click()
     item.locator("textarea[name=note]").fill("3名教师无教师资格证")
-    page.wait_for_function("(document.getElementById('sync-badge').textContent || '') === '待同步 1'")
+    page.wait_for_function("() => (document.getElementById('sync-badge').textContent || '') === '待同步 1'")
     page.wait_for_selector("#item-G12 [data-save-state]:has-text('待同步')")
     page.wait_for_timeout(1200)  # the typed note joins the queued save (still one)
     assert page.locator("#sync-badge").inner_text() == "待同步 1"
@@ -93,7 +93,7 @@ def test_plain_http_host_shows_the_banner_and_still_queues(app, demo, live_serve
         screenshot(page, "insecure-banner", full_page=False)
         context.set_offline(True)
         page.locator("#item-Q7 label.verdict:has(span:text-is('存疑'))").click()
-        page.wait_for_function("(document.getElementById('sync-badge').textContent || '') === '待同步 1'")
+        page.wait_for_function("() => (document.getElementById('sync-badge').textContent || '') === '待同步 1'")
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         wait_saved(page, "#item-Q7", 1)
@@ -111,7 +111,7 @@ def test_assigned_schools_archive_and_interview_pages_open_offline(app, demo, li
     interview = f"{base}/inspections/{iid}/interviews/new?school_id={school.id}&back=school"
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/")  # now controlled by the worker; the page asks it to keep the schools' pages
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
     cached = """async urls => { const c = await caches.open('ddt-pages');
                                 for (const u of urls) if (!(await c.match(u))) return false; return true; }"""
     for _ in range(60):

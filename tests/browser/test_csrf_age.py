@@ -31,7 +31,7 @@ def test_queued_item_older_than_the_csrf_limit_goes_through(app, demo, phone, pa
         page.wait_for_timeout(2500)  # the page's token is now expired
         phone.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=20000)
+        page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=20000)
         with app.app_context():
             assert db.session.execute(db.select(CheckRecord)).scalar_one().verdict == "不达标"
     finally:

@@ -53,7 +53,7 @@ def test_offline_answers_and_photos_wait_and_sync_once(app, demo, live_server, p
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     url = f"{base}/inspections/{iid}/schools/{school.id}"
     page.goto(url)  # loaded once online: the worker keeps a copy
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
 
     phone.set_offline(True)
     page.reload()  # no signal: the page comes from the phone's copy
@@ -93,7 +93,7 @@ def test_offline_answers_and_photos_wait_and_sync_once(app, demo, live_server, p
 
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=20000)
+    page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=20000)
     with app.app_context():
         rec = db.session.execute(db.select(CheckRecord).filter_by(item_code="G5")).scalar_one()
         assert rec.version == 1 and rec.verdict == "不达标" and rec.note == "六年级一班实有52人，二班50人"
@@ -117,8 +117,8 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
     login_page(page, base, "inspector1")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
-    page.wait_for_function("caches.match(location.href).then(r => !!r)")  # this page was kept for offline use
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("() => caches.match(location.href).then(r => !!r)")  # this page was kept for offline use
     phone.set_offline(True)
     item = page.locator("#item-Q7")
     item.locator("label.verdict:has-text('存疑')").click()
@@ -133,7 +133,7 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
     }""")
     phone.set_offline(False)
     page.reload()
-    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=20000)
+    page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=20000)
     with app.app_context():
         assert db.session.execute(db.select(CheckRecord).filter_by(item_code="Q7")).scalar_one().verdict == "存疑"
 
@@ -150,8 +150,8 @@ def _open_checklist_for_offline(page, base, iid, school):
     login_page(page, base, "inspector1")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
-    page.wait_for_function("caches.match(location.href).then(r => !!r)")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("() => caches.match(location.href).then(r => !!r)")
 
 
 def test_three_answers_and_two_photos_offline_then_five_arrive(app, demo, live_server, phone, page, tmp_path):
@@ -180,7 +180,7 @@ def test_three_answers_and_two_photos_offline_then_five_arrive(app, demo, live_s
     wait_badge(page, "待同步 5")
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=30000)
+    page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=30000)
     with app.app_context():
         answers = db.session.execute(db.select(CheckRecord.item_code, CheckRecord.verdict)).all()
         assert sorted(answers) == [("G5", "不达标"), ("Q7", "存疑"), ("Q8", "达标")]
@@ -239,9 +239,9 @@ def test_server_stops_while_draining_everything_arrives_once(app, demo, live_ser
     assert page.evaluate("DDT.pending") == 4
     live_server.restart()
     page.evaluate("DDT.drain()")  # G4 arrives, G5's response is lost → retry later
-    page.wait_for_function("DDT.pending < 4", timeout=15000)
+    page.wait_for_function("() => DDT.pending < 4", timeout=15000)
     page.evaluate("DDT.drain()")
-    page.wait_for_function("document.getElementById('sync-badge').hidden === true", timeout=30000)
+    page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=30000)
     assert lost
     with app.app_context():
         rows = db.session.execute(db.select(CheckRecord.item_code, CheckRecord.version)).all()

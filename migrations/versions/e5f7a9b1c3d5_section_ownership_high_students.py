@@ -1,7 +1,7 @@
 """school_section_data: 办学性质 (ownership) and 高中在校生数 (high_students)
 
-Revision ID: d4e6f8a0b2c3
-Revises: c3d5e7f9a1b2
+Revision ID: e5f7a9b1c3d5
+Revises: d4e6f8a0b2c3
 Create Date: 2026-11-23 20:20:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'd4e6f8a0b2c3'
-down_revision = 'c3d5e7f9a1b2'
+revision = 'e5f7a9b1c3d5'
+down_revision = 'd4e6f8a0b2c3'
 branch_labels = None
 depends_on = None
 
