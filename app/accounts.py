@@ -177,7 +177,7 @@ def change_role(actor, user, role):
         raise OperationError("不能修改自己的角色，请由其他督导办工作人员修改。")
     before = user.role
     user.role = role
-    audit(actor, "update", "user", user.id, f"{user.name}（{user.username}）改为{ROLES[role]}",
+    audit(actor, "role", "user", user.id, f"{user.name}（{user.username}）改为{ROLES[role]}",
           {"role": before}, {"role": role})
     _credentials_changed(user, "role")
     return user
@@ -194,7 +194,7 @@ def set_active(actor, user, active):
         if user.role == "admin" and _active_admins() <= 1:
             raise OperationError("至少要保留一位启用的督导办工作人员账号。")
     user.active = active
-    audit(actor, "update", "user", user.id, f"{'启用' if active else '停用'}账号 {user.name}（{user.username}）",
+    audit(actor, "enable" if active else "disable", "user", user.id, f"{'启用' if active else '停用'}账号 {user.name}（{user.username}）",
           {"active": not active}, {"active": active})
     if not active:
         _credentials_changed(user, "disabled")

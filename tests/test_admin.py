@@ -285,3 +285,20 @@ def test_admin_pages_need_the_admin_role_and_csrf(client, demo):
                                              "password": "secret123"}).status_code == 400
     assert _user("nocsrf") is None
     assert "管理" in text_of(client.get("/"))
+
+
+def test_admin_signs_a_user_out_everywhere_from_the_user_page(app, client, demo):
+    from tests.conftest import login as login_client
+
+    phone = app.test_client()
+    with app.app_context():
+        login_client(phone, "inspector2")
+        assert phone.get("/").status_code == 200
+    token = login_client(client, "admin")
+    uid = demo["users"]["inspector2"].id
+    page = client.get(f"/admin/users/{uid}").get_data(as_text=True)
+    assert f"/users/{uid}/sign-out" in page and "在所有设备上退出登录" in page
+    resp = client.post(f"/users/{uid}/sign-out", data={"csrf_token": token})
+    assert resp.headers["Location"].endswith(f"/admin/users/{uid}")
+    with app.app_context():
+        assert "/login" in phone.get("/").headers.get("Location", "")

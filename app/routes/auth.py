@@ -95,4 +95,4 @@ def sign_out_user(user_id):
         logout_user()
         return redirect(url_for("auth.login"))
     flash(f"已让 {user.name} 在所有设备上退出登录。", "success")
-    return redirect(url_for("main.home"))
+    return redirect(url_for("admin.user_show", user_id=user.id))
