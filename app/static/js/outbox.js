@@ -242,9 +242,11 @@
   function afterStored(item, res) {
     var j;
     try { j = JSON.parse(res.text); } catch (e) { return Promise.resolve(); }
+    var newer = false;
     return allItems().then(function (items) {
       var work = [];
       items.forEach(function (other) {
+        if (other.formKey === item.formKey && other.seq > item.seq && other.status !== "failed") newer = true;
         if (other.seq === item.seq || other.formKey !== item.formKey || !item.formKey) return;
         if (other.status === "failed" && other.seq < item.seq) { work.push(removeItem(other.seq)); return; }
         if (other.seq > item.seq && other.status !== "failed") {
@@ -266,7 +268,9 @@
         var sum = form.querySelector("[data-measure-summary]");
         if (sum) sum.textContent = j.summary;
       }
-      if (!dirty.has(form) && !timers.has(form)) setState(form, j.label + " · " + (j.at || ""), j.status === "conflict" ? "conflict" : "saved");
+      // 已保存 only when nothing newer of this form waits or is being handed to the queue
+      if (newer || handing.has(form)) setState(form, "保存中…", "saving");
+      else if (!dirty.has(form) && !timers.has(form)) setState(form, j.label + " · " + (j.at || ""), j.status === "conflict" ? "conflict" : "saved");
     });
   }
 
@@ -411,6 +415,7 @@
   var dirty = new Set();    // forms with an edit that cannot be saved yet (e.g. no verdict chosen)
   var timers = new Map();   // forms with typing not yet handed to the queue
   var lastKept = new Map(); // form -> what was last handed to the queue (or shown by the server)
+  var handing = new Set();  // forms whose save is being written to the queue right now
 
   function contentOf(item) {
     return JSON.stringify(item.fields.filter(function (f) {
@@ -500,10 +505,12 @@
     }
     lastKept.set(form, content);
     setState(form, navigator.onLine ? "保存中…" : "待同步：已保存在本机，联网后自动提交", navigator.onLine ? "saving" : "queued");
+    handing.add(form);
     return queueSave(item).then(function () {
+      handing.delete(form);
       try { localStorage.removeItem(DRAFTS + item.formKey); } catch (e) { /* ignore */ }
       return refreshBadge();
-    }).then(function () { return drain(); });
+    }, function (err) { handing.delete(form); throw err; }).then(function () { return drain(); });
   }
 
   function onEdit(evt) {
