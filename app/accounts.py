@@ -55,10 +55,19 @@ def user_for_login_id(login_id, max_age_days, now=None):
     now = time.time() if now is None else now
     if not (now - max_age_days * 86400 <= issued <= now + 300):
         return None
-    user = db.session.execute(db.select(User).where(User.id == uid, User.active.is_(True))).scalar()
+    user = db.session.execute(_active_user_stmt(), {"uid": uid}).scalar()
     if user is None or not hmac.compare_digest(user.session_token, token):
         return None
     return user
+
+
+@lru_cache(maxsize=1)
+def _active_user_stmt():
+    """Built once: every request loads its user with it (building a statement costs more than
+    running it on SQLite)."""
+    from sqlalchemy import bindparam
+
+    return db.select(User).where(User.id == bindparam("uid"), User.active.is_(True))
 
 
 def sign_out_everywhere(user, by, reason="强制退出所有设备"):

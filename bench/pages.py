@@ -120,8 +120,11 @@ def query_counts():
 
             insp_mod.Inspection.standard = property(lambda self, std=std: std)
             client = app.test_client()
+            from app.models import User
+
+            login_id = db.session.get(User, uid).get_id()  # '<id>:<session token>:<login time>'
             with client.session_transaction() as s:
-                s["_user_id"] = str(uid)
+                s["_user_id"] = login_id
                 s["_fresh"] = True
             count = [0]
 
