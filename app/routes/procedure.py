@@ -96,18 +96,6 @@ def hearing_entry(iid, entry_id):
     require_capture(inspection)
     entry = record_in(HearingEntry, entry_id, inspection, "问答记录不存在。") if entry_id is not None else None
     hearing = db.session.execute(db.select(Hearing).filter_by(inspection_id=iid)).scalar()
-    if wants_json():
-        try:
-            values = _hearing_values(request.form, inspection)
-            record, status = save_versioned(
-                kind="hearing_entry", model=HearingEntry, inspection=inspection, user=current_user,
-                client_uuid=request.form.get("client_uuid"), values=values, record=entry,
-                base_version=request.form.get("base_version"), create={"hearing_id": hearing.id if hearing else None},
-                label=f"问答：{values['question'][:40]}（{values['judgement']}）")
-        except OperationError as e:
-            return refused(str(e))
-        return saved(record, status, edit_url=url_for("procedure.hearing_entry", iid=iid, entry_id=record.id),
-                     problem=record.judgement in ("一般", "差"))
     try:
         values = _hearing_values(request.form, inspection)
         record, status = save_versioned(
@@ -116,9 +104,14 @@ def hearing_entry(iid, entry_id):
             base_version=request.form.get("base_version"), create={"hearing_id": hearing.id if hearing else None},
             label=f"问答：{values['question'][:40]}（{values['judgement']}）")
     except OperationError as e:
+        if wants_json():
+            return refused(str(e))
         return _capture_error(e, "procedure/_hearing_entry.html", url_for("procedure.hearing", iid=iid),
                               entry=entry, inspection=inspection, judgements=JUDGEMENTS,
                               indicator_codes=_codes(inspection), new_uuid=new_uuid, draft=request.form)
+    if wants_json():
+        return saved(record, status, edit_url=url_for("procedure.hearing_entry", iid=iid, entry_id=record.id),
+                     problem=record.judgement in ("一般", "差"))
     if not _htmx():
         flash("问答已保存。", "success")
         return redirect(url_for("procedure.hearing", iid=iid) + f"#entry-{record.id}")
