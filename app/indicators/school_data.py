@@ -367,61 +367,11 @@ def find_warnings(frame, standard=None, tpl=None):
             f"平均班额 {avg[i]:.1f} 人，超过班额上限 {limit[i]:g} 人，请核实班级数")
         add(frame["最大班额"] > limit, "最大班额", lambda i, limit=limit:
             f"最大班额 {_fmt(frame.at[i, '最大班额'])} 人，超过班额上限 {limit[i]:g} 人")
-    warnings.extend(_combined_school_warnings(frame, standard, checks))
+    from .split import combined_school_warnings
+
+    warnings.extend(combined_school_warnings(frame, standard, checks))
     warnings.sort(key=lambda w: (w.row, headers().index(w.column)))
     return warnings
-
-
-def _combined_school_warnings(frame, standard, checks):
-    """A 一贯制 school with one row only; shared assets that look unsplit between its rows, with
-    the split the standard's weights give (app.indicators.split)."""
-    from .split import ratio_text, split_shared, weights_for
-
-    if standard is None:
-        from ..standards import get_standard
-
-        standard = get_standard("quality-2017")
-    out = []
-    both = set(checks.get("both_sections_types", []))
-    factor = checks.get("unsplit_factor", 3)
-    combined = both | set((standard.data.get("asset_split") or {}))
-    cols = ["row", "学校标识码", "学段", "办学类型", "在校生数"] + [c for c in ["高中在校生数"] if c in frame]
-    assets = [h for h in checks.get("shared_asset_columns", []) if h in frame]
-    schools = {}
-    for rec in frame.loc[frame["办学类型"].isin(list(combined)), cols + assets].to_dict("records"):
-        schools.setdefault(rec["学校标识码"], []).append(rec)
-    for code, rows in schools.items():
-        kind = rows[0]["办学类型"]
-        if kind in both and len({r["学段"] for r in rows}) == 1:
-            have = rows[0]["学段"]
-            missing = "初中" if have == "小学" else "小学"
-            out.append(Issue(int(rows[0]["row"]), "学段", f"{kind}只填了{have}一行：一贯制学校按学段分行填报，"
-                             f"{missing}学段是否漏填？", code=code, section=have))
-        weights = weights_for(standard, kind)
-        if not weights or len(rows) < 2:
-            continue
-        pupils = {r["学段"]: r["在校生数"] for r in rows}
-        high = [r.get("高中在校生数") for r in rows if r.get("高中在校生数") == r.get("高中在校生数")
-                and r.get("高中在校生数") is not None]
-        if high and "高中" in weights:
-            pupils["高中"] = float(high[0])
-        for h in assets:
-            vals = {r["学段"]: r[h] for r in rows}
-            per = {sec: vals[sec] / pupils[sec] for sec in vals if pupils.get(sec)}
-            if len(per) < 2:
-                continue
-            lo, hi = min(per.values()), max(per.values())
-            if hi > 0 and (lo == 0 or hi / lo > factor):
-                total = sum(v for v in vals.values() if v == v)
-                integer = all(float(v).is_integer() for v in vals.values() if v == v)
-                parts = split_shared(total, pupils, weights, integer=integer)
-                shown = "、".join(f"{sec} {_fmt(v)}" for sec, v in parts.items())
-                now = "、".join(f"{sec} {_fmt(v)}" for sec, v in vals.items())
-                worst = max(vals, key=lambda sec: per.get(sec, 0))
-                row = next(r["row"] for r in rows if r["学段"] == worst)
-                out.append(Issue(int(row), h, f"{kind}各学段{h}为 {now}，生均相差悬殊，疑似没有按学段分摊共用资产；"
-                                 f"按在校生数 {ratio_text(weights)} 加权分摊应为 {shown}", code=code, section=worst))
-    return out
 
 
 def _pct(x):
@@ -467,26 +417,6 @@ def frame_from_rows(rows):
     return frame
 
 
-def split_instructions(standard=None):
-    """How a combined school splits its shared assets, from the standard file's weights, with
-    the published worked example (for the template's 填表说明)."""
-    from ..standards import get_standard
-    from .split import ratio_text, split_shared
-
-    standard = standard or get_standard("quality-2017")
-    lines = []
-    for kind, weights in (standard.data.get("asset_split") or {}).items():
-        lines.append(f"{kind}的共用资产（校舍面积、仪器设备、图书、计算机等）按在校生数加权分摊到各学段："
-                     f"{'：'.join(weights)} = {ratio_text(weights)}"
-                     + ("（需填写「高中在校生数」）" if "高中" in weights else "") + "。")
-    w = (standard.data.get("asset_split") or {}).get("九年一贯制学校")
-    if w:
-        parts = split_shared(23226, {"小学": 166, "初中": 210}, w)
-        lines.append(f"例：九年一贯制学校共有图书 23226 册，小学 166 人、初中 210 人，分摊为小学 {parts['小学']} 册、"
-                     f"初中 {parts['初中']} 册。")
-    return lines
-
-
 def template_workbook():
     """The downloadable template: sheet 1 with the headers and one example row, sheet 2 notes."""
     from openpyxl import Workbook
@@ -516,6 +446,8 @@ def template_workbook():
         notes.append([c["header"], req, kind, c["note"]])
     notes.append([])
     notes.append(["说明", "", "", "每个学段一行：九年一贯制学校填小学、初中两行；第 1 行为表头，请勿修改；示例行请删除后再填报。"])
+    from .split import split_instructions
+
     for line in split_instructions():
         notes.append(["", "", "", line])
     notes.append(["", "", "", "室内体育用房（室内体育馆、风雨操场）计入「体育运动场馆面积」（R5），不计入「教学及辅助用房面积」（R4），不要重复计算。"])
