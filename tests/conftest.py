@@ -44,6 +44,18 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def live_server(app):
+    """The app served by a real multi-threaded WSGI server (tests/live.py), for browser tests and
+    for requests that must really run at the same time."""
+    from tests.live import LiveServer
+
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -6,20 +6,11 @@ import io
 import json
 import uuid
 
-import pytest
 from PIL import Image
 
 from app.extensions import db
 from app.models import CheckRecord, ClientOp, Photo, RecordConflict
-from tests.live import LiveServer, Phone, together
-
-
-@pytest.fixture
-def server(app):
-    s = LiveServer(app)
-    s.start()
-    yield s
-    s.stop()
+from tests.live import Phone, together
 
 
 def _free_items(demo, school, n):
@@ -39,11 +30,11 @@ def _jpeg(seed):
     return buf.getvalue()
 
 
-def test_identical_posts_fired_together_store_once(app, demo, server):
+def test_identical_posts_fired_together_store_once(app, demo, live_server):
     inspection = demo["inspection"]
     school = inspection.visits[0].school
     codes = _free_items(demo, school, 10)
-    phone = Phone(server.url).login("inspector1")
+    phone = Phone(live_server.url).login("inspector1")
     base = f"/inspections/{inspection.id}/schools/{school.id}/items/"
     statuses, sent = [], {}
     for n in range(20):  # 20 pairs of answers: first answers, then edits of the same items
@@ -79,12 +70,12 @@ def test_identical_posts_fired_together_store_once(app, demo, server):
     assert db.session.scalar(db.select(db.func.count(RecordConflict.id))) == 0  # twins are replays, not conflicts
 
 
-def test_two_first_answers_are_both_kept(app, demo, server):
+def test_two_first_answers_are_both_kept(app, demo, live_server):
     inspection = demo["inspection"]
     school = inspection.visits[0].school
     code = _free_items(demo, school, 1)[0]
-    a = Phone(server.url).login("inspector1")
-    b = Phone(server.url).login("inspector2")
+    a = Phone(live_server.url).login("inspector1")
+    b = Phone(live_server.url).login("inspector2")
     url = f"/inspections/{inspection.id}/schools/{school.id}/items/{code}"
     # both pages showed the item unanswered (base_version empty) and both answer at once
     ra, rb = together([
@@ -109,16 +100,16 @@ def test_two_first_answers_are_both_kept(app, demo, server):
     assert "conflict-notice" in item and "覆盖" in item and conflict.overwritten["note"] in item
     assert "conflict-notice" not in winner.request(f"/inspections/{inspection.id}/schools/{school.id}")[1]
     # and the group lead on 修改冲突
-    lead = Phone(server.url).login("inspector1")
+    lead = Phone(live_server.url).login("inspector1")
     assert conflict.overwritten["note"] in lead.request(f"/inspections/{inspection.id}/conflicts")[1]
 
 
-def test_eight_phones_saving_one_item(app, demo, server):
+def test_eight_phones_saving_one_item(app, demo, live_server):
     inspection = demo["inspection"]
     school = inspection.visits[0].school
     code = _free_items(demo, school, 1)[0]
     users = ["inspector1", "inspector2", "inspector3", "inspector4", "lead", "inspector1", "inspector2", "inspector3"]
-    phones = [Phone(server.url).login(u) for u in users]
+    phones = [Phone(live_server.url).login(u) for u in users]
     url = f"/inspections/{inspection.id}/schools/{school.id}/items/{code}"
     acks = []  # (note, base sent, version stored, status)
 

@@ -5,7 +5,6 @@ import os
 import pytest
 
 from tests.conftest import OUTPUT_DIR
-from tests.live import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -21,14 +20,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.xdist_group("browser"))
-
-
-@pytest.fixture
-def live_server(app):
-    server = LiveServer(app)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
