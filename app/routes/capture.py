@@ -38,21 +38,28 @@ def refused(message):
     return jsonify(ok=False, error=message), 422
 
 
-def overwritten_notices(inspection_id, kind, user, record_ids=None):
-    """{record id: notice HTML} for the open conflicts in which `user`'s answer was replaced."""
-    rows = db.session.execute(db.select(RecordConflict).filter_by(
-        inspection_id=inspection_id, kind=kind, resolved_at=None)).scalars().all()
-    mine = [c for c in rows if (c.overwritten or {}).get("author_id") == user.id and c.author_id != user.id
-            and (record_ids is None or c.record_id in record_ids)]
+def overwritten_notices(inspection_id, user, subject_type, subject_id):
+    """{item code: notice HTML} for one page's items (one subject: a school's checklist, its
+    archives, a department) whose open conflict replaced `user`'s answer. The query is bounded
+    by the subject, whatever the inspection's number of conflicts."""
+    from ..models import CheckRecord
+
+    rows = db.session.execute(
+        db.select(RecordConflict, CheckRecord.item_code)
+        .join(CheckRecord, CheckRecord.id == RecordConflict.record_id)
+        .where(RecordConflict.inspection_id == inspection_id, RecordConflict.kind == "check_record",
+               RecordConflict.resolved_at.is_(None), CheckRecord.subject_type == subject_type,
+               CheckRecord.subject_id == subject_id)).all()
+    mine = [(c, code) for c, code in rows if (c.overwritten or {}).get("author_id") == user.id and c.author_id != user.id]
     if not mine:
         return {}
-    names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_({c.author_id for c in mine}))).all())
+    names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_({c.author_id for c, _ in mine}))).all())
     out = {}
-    for c in mine:
+    for c, code in mine:
         was = c.overwritten or {}
         what = "、".join(escape(str(was[k])) for k in ("verdict", "judgement", "satisfaction") if was.get(k))
         note = escape((was.get("note") or "")[:60])
-        out[c.record_id] = Markup(
+        out[code] = Markup(
             f'<div class="flash flash-error conflict-notice" role="alert">您保存的「{what or "答案"}」'
             f'{("（" + note + "）") if note else ""}已被{escape(names.get(c.author_id, ""))}于 '
             f'{local_time(c.created_at, tz_name=current_app.config["TIMEZONE"])} 覆盖：对方保存时没有看到您的答案。两个版本都已留存，'

@@ -123,8 +123,8 @@ _items_cache = OrderedDict()  # rendered item lists, per process; keyed by every
 @lru_cache(maxsize=None)
 def _state_stmt():
     """One row that changes whenever anything the item list shows changes: the school's answers
-    (count, last change, sum of versions) and photos (count, sum of ids); and the inspection's
-    open conflicts (a notice is looked up only when there are any)."""
+    (count, last change, sum of versions) and photos (count, sum of ids); and the school's open
+    conflicts (a notice is looked up only when there are any)."""
     from sqlalchemy import func, select
 
     from ..models import Photo, RecordConflict
@@ -139,9 +139,8 @@ def _state_stmt():
         select(func.coalesce(func.sum(CheckRecord.version), 0)).where(*rec).scalar_subquery(),
         select(func.count(Photo.id)).where(*pho).scalar_subquery(),
         select(func.coalesce(func.sum(Photo.id), 0)).where(*pho).scalar_subquery(),
-        select(func.count(RecordConflict.id)).where(
-            RecordConflict.inspection_id == bindparam("iid"), RecordConflict.kind == "check_record",
-            RecordConflict.resolved_at.is_(None)).scalar_subquery(),
+        select(func.count(RecordConflict.id)).join(CheckRecord, CheckRecord.id == RecordConflict.record_id).where(
+            *rec, RecordConflict.kind == "check_record", RecordConflict.resolved_at.is_(None)).scalar_subquery(),
     )
 
 
@@ -172,7 +171,7 @@ def items_html(inspection, school, standard):
         _items_cache.move_to_end(key)
     html, photo_only = cached
     html = html.replace(CSRF_MARK, generate_csrf())
-    if state[5]:  # open conflicts in this inspection: is one of them this user's answer here?
+    if state[5]:  # open conflicts at this school: is one of them this user's answer?
         html = _with_notices(html, inspection, school)
     return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0], photo_only
 
@@ -180,12 +179,8 @@ def items_html(inspection, school, standard):
 def _with_notices(html, inspection, school):
     """The cached list is the same for everyone; the notice that someone's stale save replaced
     this user's answer is per person, put in on the item it concerns."""
-    notices = overwritten_notices(inspection.id, "check_record", current_user)
-    if notices:
-        codes = dict(db.session.execute(db.select(CheckRecord.id, CheckRecord.item_code).where(
-            CheckRecord.id.in_(notices), CheckRecord.subject_type == "school", CheckRecord.subject_id == school.id)).all())
-        for rid, code in codes.items():
-            html = html.replace(f"<!--notice:{code}-->", notices[rid], 1)
+    for code, notice in overwritten_notices(inspection.id, current_user, "school", school.id).items():
+        html = html.replace(f"<!--notice:{code}-->", notice, 1)
     return html
 
 

@@ -153,7 +153,7 @@ def archives(iid):
                            done=done, subject_id=inspection.county_id, new_uuid=new_uuid,
                            verdicts=ARCHIVE_VERDICTS, school=None,
                            photos=photo_ids(iid, "archive_county", inspection.county_id),
-                           notices=overwritten_notices(iid, "check_record", current_user))
+                           notices=overwritten_notices(iid, current_user, "archive_county", inspection.county_id))
 
 
 @bp.get("/inspections/<int:iid>/archives/schools/<int:school_id>")
@@ -168,7 +168,7 @@ def school_archives(iid, school_id):
                            records=_records(iid, "archive_school", school.id), subject_id=school.id,
                            new_uuid=new_uuid, verdicts=ARCHIVE_VERDICTS, schools=[], done={},
                            photos=photo_ids(iid, "archive_school", school.id),
-                           notices=overwritten_notices(iid, "check_record", current_user))
+                           notices=overwritten_notices(iid, current_user, "archive_school", school.id))
 
 
 def _records(iid, subject_type, subject_id):
@@ -301,7 +301,7 @@ def department(iid, dep_id):
     return render_template("procedure/department.html", inspection=inspection, dep=dep, items=items,
                            records=_records(iid, "department", dep.id), new_uuid=new_uuid, verdicts=VERDICTS,
                            record_url=record_url, photos=photo_ids(iid, "department", dep.id),
-                           notices=overwritten_notices(iid, "check_record", current_user))
+                           notices=overwritten_notices(iid, current_user, "department", dep.id))
 
 
 @bp.post("/inspections/<int:iid>/departments/<int:dep_id>/check")
