@@ -309,10 +309,10 @@
           chain = chain.then(function () {
             if (stop) return;
             // read it again: a later edit may have been merged into it, or it may have been rebased
-            return store("readonly", function (s) { return s.get(item.seq); }).then(function (fresh) {
+            inflight.add(item.seq);
+            return claimForSending(item.seq).then(function (fresh) {
               if (!fresh) return;
               item = fresh;
-              inflight.add(item.seq);
               return send(item, t.token, progressFor(item));
             }).then(function (res) {
               inflight.delete(item.seq);
@@ -320,8 +320,14 @@
               if (res.ok) {
                 return removeItem(item.seq).then(function () { return applyResult(item, res); });
               }
-              if (res.login) { stop = true; flash("登录已过期：请重新登录后同步。", "error"); return; }
-              if (res.retry) { stop = true; item.attempts += 1; return putItem(item); }  // keep order: wait
+              if (res.login) {
+                stop = true;
+                flash("登录已过期：请重新登录后同步。", "error");
+                item.sending = false;
+                return putItem(item);
+              }
+              if (res.retry) { stop = true; item.attempts += 1; item.sending = false; return putItem(item); }  // keep order: wait
+              item.sending = false;
               item.status = "failed";
               item.error = errorText(res);
               document.dispatchEvent(new CustomEvent("ddt:failed", { detail: { item: item } }));
@@ -462,28 +468,58 @@
   // Hand an item to the queue: merged into a queued save of the same form that has not left
   // yet (keeping that one's UUID and base), or added with a fresh UUID.
   function queueSave(next) {
-    return allItems().then(function (items) {
-      var waiting = items.filter(function (i) {
-        return i.formKey === next.formKey && i.status !== "failed" && !inflight.has(i.seq);
-      }).sort(function (a, b) { return b.seq - a.seq; })[0];
-      if (waiting) {
-        var uuidValue = fieldValue(waiting, "client_uuid");
-        var base = fieldValue(waiting, "base_version");
-        waiting.fields = next.fields;
-        setField(waiting, "client_uuid", uuidValue);
-        if (base !== null) setField(waiting, "base_version", base);
-        waiting.url = waiting.url || next.url;
-        return putItem(waiting);
-      }
-      var running = items.filter(function (i) { return i.formKey === next.formKey && inflight.has(i.seq); })[0];
-      if (running) {  // made on the view the running save started from: rebased when it lands
-        setField(next, "base_version", fieldValue(running, "base_version"));
-      }
-      setField(next, "client_uuid", uuid());
-      next.created = new Date().toISOString();
-      next.attempts = 0;
-      next.status = "pending";
-      return addItem(next);
+    // One readwrite transaction decides and writes: IndexedDB runs readwrite transactions on a
+    // store one at a time, so a save the outbox has claimed for sending (claimForSending) is
+    // never merged into — its content could already be on the wire.
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(STORE, "readwrite");
+        var s = t.objectStore(STORE);
+        var req = s.getAll();
+        req.onsuccess = function () {
+          var same = req.result.filter(function (i) { return i.formKey === next.formKey && i.status !== "failed"; });
+          var waiting = same.filter(function (i) { return !i.sending; }).sort(function (a, b) { return b.seq - a.seq; })[0];
+          if (waiting) {
+            var uuidValue = fieldValue(waiting, "client_uuid");
+            var base = fieldValue(waiting, "base_version");
+            waiting.fields = next.fields;
+            setField(waiting, "client_uuid", uuidValue);
+            if (base !== null) setField(waiting, "base_version", base);
+            waiting.url = waiting.url || next.url;
+            s.put(waiting);
+            return;
+          }
+          var running = same.filter(function (i) { return i.sending; })[0];
+          if (running) {  // made on the view the running save started from: rebased when it lands
+            setField(next, "base_version", fieldValue(running, "base_version"));
+          }
+          setField(next, "client_uuid", uuid());
+          next.created = new Date().toISOString();
+          next.attempts = 0;
+          next.status = "pending";
+          s.add(next);
+        };
+        t.oncomplete = function () { resolve(); };
+        t.onerror = t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+
+  // Mark a queued item as being sent and read it, in one readwrite transaction (see queueSave).
+  function claimForSending(seq) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(STORE, "readwrite");
+        var s = t.objectStore(STORE);
+        var found = null;
+        var req = s.get(seq);
+        req.onsuccess = function () {
+          found = req.result || null;
+          if (found) { found.sending = true; s.put(found); }
+        };
+        t.oncomplete = function () { resolve(found); };
+        t.onerror = t.onabort = function () { reject(t.error); };
+      });
     });
   }
 
