@@ -5,7 +5,8 @@ import pytest
 
 from app.extensions import db
 from app.models import CheckRecord
-from tests.browser.conftest import LiveServer, login_page
+from tests.browser.conftest import login_page
+from tests.live import LiveServer
 from tests.browser.test_offline import wait_badge
 
 
