@@ -61,6 +61,24 @@ def screenshot(page, name, full_page=True):
     return path
 
 
+def wait_until_js(page, expression, timeout=20000):
+    """Wait until an expression that may return a promise is truthy. page.wait_for_function does
+    not await a promise (a pending promise counts as truthy), so poll with page.evaluate."""
+    waited = 0
+    while not page.evaluate(expression):
+        if waited >= timeout:
+            raise AssertionError(f"not true after {timeout} ms: {expression}")
+        page.wait_for_timeout(100)
+        waited += 100
+
+
+def wait_queue_empty(page, timeout=20000):
+    """The outbox in IndexedDB is empty: read from the queue itself, not the badge (the badge is
+    hidden on a freshly loaded page before the queue has been read)."""
+    wait_until_js(page, "() => window.DDT && DDT.outboxItems ? DDT.outboxItems().then(items => items.length === 0) : false",
+                  timeout)
+
+
 def wait_saved(page, selector=None, version=None):
     """Every edit on the page has reached the server: nothing typing, saving or queued, and
     (when given) the item shows that stored version."""

@@ -9,7 +9,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import CheckRecord, ClientOp, Photo
-from tests.browser.conftest import login_page, screenshot
+from tests.browser.conftest import login_page, screenshot, wait_queue_empty, wait_until_js
 
 PHOTO_JS = os.path.join(os.path.dirname(__file__), "..", "..", "app", "static", "js", "photo.js")
 
@@ -118,7 +118,7 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
-    page.wait_for_function("() => caches.match(location.href).then(r => !!r)")  # this page was kept for offline use
+    wait_until_js(page, "() => caches.match(location.href).then(r => !!r)")  # this page was kept for offline use
     phone.set_offline(True)
     item = page.locator("#item-Q7")
     item.locator("label.verdict:has-text('存疑')").click()
@@ -131,9 +131,9 @@ def test_queue_survives_reload_and_server_outage(app, demo, live_server, phone, 
         for (const r of regs) await r.unregister();
         for (const k of await caches.keys()) if (k.startsWith('ddt-static-')) await caches.delete(k);
     }""")
-    phone.set_offline(False)
+    phone.set_offline(False)  # the old page starts sending; the reload may cut that request off
     page.reload()
-    page.wait_for_function("() => document.getElementById('sync-badge').hidden === true", timeout=20000)
+    wait_queue_empty(page)  # the queue itself, not the badge: a fresh page shows no badge before reading it
     with app.app_context():
         assert db.session.execute(db.select(CheckRecord).filter_by(item_code="Q7")).scalar_one().verdict == "存疑"
 
@@ -151,7 +151,7 @@ def _open_checklist_for_offline(page, base, iid, school):
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
-    page.wait_for_function("() => caches.match(location.href).then(r => !!r)")
+    wait_until_js(page, "() => caches.match(location.href).then(r => !!r)")
 
 
 def test_three_answers_and_two_photos_offline_then_five_arrive(app, demo, live_server, phone, page, tmp_path):
