@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .extensions import db
 from .models import Group, GroupMember, Inspection, InspectionMember, Visit
 
-ALL_ROLES = ("admin", "lead", "inspector")
+ALL_ROLES = ("admin", "lead", "inspector", "expert", "reporter")
 
 
 def public(view):

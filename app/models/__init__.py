@@ -10,3 +10,4 @@ from .procedure import (  # noqa: F401
 )
 from .schooldata import DataImport, SchoolSectionData  # noqa: F401
 from .photos import Photo  # noqa: F401
+from .reporting import DataReport, ReportEvidence  # noqa: F401

@@ -6,7 +6,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from .base import utcnow
 
-ROLES = {"admin": "督导办工作人员", "lead": "检查组组长", "inspector": "督学"}
+ROLES = {"admin": "督导办工作人员", "lead": "检查组组长", "inspector": "督学", "expert": "评估专家",
+         "reporter": "学校填报员"}
 
 
 class User(UserMixin, db.Model):
@@ -17,8 +18,10 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(16), nullable=False, default="inspector")
     password_hash = db.Column(db.String(256), nullable=False)
     active = db.Column(db.Boolean, nullable=False, default=True)
+    school_id = db.Column(db.Integer, db.ForeignKey("schools.id"))  # a 学校填报员's school
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     # Part of every login id (get_id): a new one ends every session and remember-me cookie.
+    school = db.relationship("School")
     session_token = db.Column(db.String(32), nullable=False, default=lambda: secrets.token_hex(16))
 
     def get_id(self):
