@@ -145,8 +145,21 @@ def find_user(username):
     return db.session.execute(db.select(User).filter_by(username=username)).scalar()
 
 
-def create_user(actor, username, name, role, password):
-    """A new active user. `actor` is the user doing it (None from the command line)."""
+def _reporter_school(role, school_id):
+    """The school a 学校填报员 is bound to (required for that role; None for the others)."""
+    if role != "reporter":
+        return None
+    from .models import School
+
+    school = db.session.get(School, int(school_id)) if str(school_id or "").isdigit() else None
+    if school is None:
+        raise OperationError("学校填报员须选择所在学校。")
+    return school
+
+
+def create_user(actor, username, name, role, password, school_id=None):
+    """A new active user. `actor` is the user doing it (None from the command line). A 学校填报员
+    (reporter) is bound to its school."""
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
         raise OperationError(f"用户名须为{RULES['username']['description']}。")
@@ -154,12 +167,14 @@ def create_user(actor, username, name, role, password):
         raise OperationError(f"用户名 {username} 已被使用。")
     name = _clean_name(name or username)
     _check_role(role)
+    school = _reporter_school(role, school_id)
     check_password_rule(password, username)
-    user = User(username=username, name=name, role=role, active=True)
+    user = User(username=username, name=name, role=role, active=True, school_id=school.id if school else None)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit(actor, "create", "user", user.id, f"新建账号 {name}（{username}，{ROLES[role]}）", None, _snapshot(user))
+    audit(actor, "create", "user", user.id, f"新建账号 {name}（{username}，{ROLES[role]}{'，' + school.name if school else ''}）",
+          None, _snapshot(user))
     return user
 
 
@@ -176,9 +191,10 @@ def _active_admins():
     return db.session.scalar(db.select(db.func.count(User.id)).where(User.role == "admin", User.active.is_(True)))
 
 
-def change_role(actor, user, role):
+def change_role(actor, user, role, school_id=None):
     _check_role(role)
-    if role == user.role:
+    school = _reporter_school(role, school_id if school_id not in (None, "") else user.school_id)
+    if role == user.role and (school is None or school.id == user.school_id):
         raise OperationError(f"{user.name}已是{ROLES[role]}。")
     if user.role == "admin" and user.active and _active_admins() <= 1:
         raise OperationError("至少要保留一位启用的督导办工作人员账号。")
@@ -186,7 +202,8 @@ def change_role(actor, user, role):
         raise OperationError("不能修改自己的角色，请由其他督导办工作人员修改。")
     before = user.role
     user.role = role
-    audit(actor, "role", "user", user.id, f"{user.name}（{user.username}）改为{ROLES[role]}",
+    user.school_id = school.id if school else None
+    audit(actor, "role", "user", user.id, f"{user.name}（{user.username}）改为{ROLES[role]}{'（' + school.name + '）' if school else ''}",
           {"role": before}, {"role": role})
     _credentials_changed(user, "role")
     return user

@@ -92,12 +92,19 @@ def register_cli(app):
         except RuntimeError as e:
             raise click.ClickException(str(e))
         add_demo_activity(result)
+        from .media.storage import make_storage
+        from .reporting.demo import DEMO_REPORTING_USERS, add_demo_reports
+
+        add_demo_reports(result, DEMO_PASSWORD, storage=make_storage(current_app.config))
         base = current_app.config.get("PUBLIC_BASE_URL") or "http://<本机地址>:5000"
         click.echo(f"已创建示范县「{result['county'].name}」（{result['county'].code}）："
                    f"{len(result['schools'])} 所学校，检查「{result['inspection'].title}」（编号 {result['inspection'].id}）。")
         click.echo("登录账号（密码均为 %s）：" % DEMO_PASSWORD)
         for username, name, role in DEMO_USERS:
             click.echo(f"  {username:<12} {name}（{ {'admin': '督导办', 'lead': '检查组组长', 'inspector': '督学'}[role] }）")
+        for username, name, role, school_index in DEMO_REPORTING_USERS:
+            where = f"，{result['schools'][school_index].name}" if school_index is not None else ""
+            click.echo(f"  {username:<12} {name}（{ {'expert': '评估专家', 'reporter': '学校填报员'}[role] }{where}）")
         click.echo(f"打开 {base}/login 登录；二维码打印页：{base}/counties/{result['county'].code}/qr")
 
     @app.cli.command("metrics")

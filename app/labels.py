@@ -6,7 +6,7 @@ ACTIONS = {
     "sign": "签发", "reopen": "重新打开", "submit": "提交", "return": "退回", "sync": "收集问题", "merge": "合并",
     "unmerge": "取消合并", "confirm": "确认", "close": "销号", "start": "开始检查", "finish": "完成检查",
     "login_failed": "登录失败", "logout": "退出登录", "sign_out": "强制下线", "password": "修改密码",
-    "disable": "停用", "enable": "启用", "role": "修改角色",
+    "disable": "停用", "enable": "启用", "role": "修改角色", "approve": "审核通过",
 }
 
 ENTITIES = {
@@ -15,6 +15,7 @@ ENTITIES = {
     "inspection": "检查", "draw": "随机抽签", "group_summary": "小组汇总", "summary_problem": "汇总问题",
     "feedback": "反馈意见", "feedback_problem": "反馈问题", "rectification": "整改事项", "school_data": "学校数据",
     "user": "账号", "county": "县（市、区）", "school": "学校", "record_conflict": "修改冲突",
+    "data_report": "数据填报", "report_evidence": "佐证材料",
 }
 
 FIELDS = {
@@ -31,6 +32,7 @@ FIELDS = {
     "started_at": "开始时间", "finished_at": "完成时间", "reporter": "陈述人", "summary": "陈述要点",
     "merged_into_id": "合并到", "measure": "整改措施", "deadline": "完成时限", "closed": "销号", "值": "值",
     "active": "启用", "username": "用户名", "code": "代码",
+    "return_reason": "退回原因", "values": "填报数据",
 }
 
 _TABLES = {"action": ACTIONS, "entity": ENTITIES, "field": FIELDS}

@@ -57,7 +57,7 @@ def users():
         stmt = stmt.where(User.username.ilike(like, escape="\\") | User.name.ilike(like, escape="\\"))
     rows = db.session.execute(stmt.limit(500)).scalars().all()
     return render_template("admin/users.html", users=rows, q=q, roles=ROLES, rule=accounts.password_rule_text(),
-                           form={})
+                           form={}, schools=_all_schools())
 
 
 @bp.post("/users")
@@ -65,12 +65,13 @@ def users():
 def user_create():
     f = request.form
     try:
-        user = accounts.create_user(current_user, f.get("username"), f.get("name"), f.get("role"), f.get("password"))
+        user = accounts.create_user(current_user, f.get("username"), f.get("name"), f.get("role"), f.get("password"),
+                                   school_id=f.get("school_id"))
     except OperationError as e:
         db.session.rollback()
         rows = db.session.execute(db.select(User).order_by(User.active.desc(), User.role, User.username).limit(500)).scalars().all()
         return render_template("admin/users.html", users=rows, q="", roles=ROLES, rule=accounts.password_rule_text(),
-                               form=f, error=str(e)), 422
+                               form=f, error=str(e), schools=_all_schools()), 422
     return _done(f"已新建账号 {user.name}（{user.username}），请把初始密码告诉本人。", url_for("admin.users", q=user.username))
 
 
@@ -81,7 +82,13 @@ def user_show(user_id):
     history = db.session.execute(db.select(AuditEntry).filter_by(entity="user", entity_id=user.id)
                                  .order_by(AuditEntry.id.desc()).limit(20)).scalars().all()
     return render_template("admin/user.html", user=user, roles=ROLES, rule=accounts.password_rule_text(),
-                           history=history)
+                           history=history, schools=_all_schools())
+
+
+def _all_schools():
+    """Every school, by county: the choice of a 学校填报员's school."""
+    return db.session.execute(db.select(School).join(County).order_by(County.code, School.code)
+                              .options(db.joinedload(School.county))).scalars().all()
 
 
 @bp.post("/users/<int:user_id>/<action>")
@@ -97,7 +104,7 @@ def user_change(user_id, action):
             accounts.set_password(current_user, user, f.get("password"))
             message = f"已重置 {user.name} 的密码，原密码不再可用。"
         elif action == "role":
-            accounts.change_role(current_user, user, f.get("role"))
+            accounts.change_role(current_user, user, f.get("role"), school_id=f.get("school_id"))
             message = f"{user.name}已改为{user.role_label}。"
         elif action == "disable":
             accounts.set_active(current_user, user, False)

@@ -20,7 +20,7 @@ def home():
             .filter(InspectionMember.user_id == current_user.id)
             .order_by(Inspection.id.desc())
         ).scalars().all()
-    counties = db.session.execute(db.select(County).order_by(County.code)).scalars().all() if current_user.role != "inspector" else []
+    counties = db.session.execute(db.select(County).order_by(County.code)).scalars().all() if current_user.role not in ("inspector", "reporter") else []
     from flask import current_app
 
     from ..timefmt import local_today
@@ -29,8 +29,19 @@ def home():
     visits = my_visits(current_user)
     today_visits = [v for v in visits if v.planned_date == today]
     other_visits = [v for v in visits if v.planned_date != today]
+    reporting = None
+    if current_user.role == "reporter":
+        from ..models.reporting import DataReport
+        from ..reporting.workflow import DEFAULT_STANDARD, STANDARDS
+        from .reporting import _years, default_year
+
+        school = current_user.school
+        reports = db.session.execute(db.select(DataReport).filter_by(subject=f"school:{school.id}").order_by(
+            DataReport.year.desc(), DataReport.id)).scalars().all() if school else []
+        reporting = {"school": school, "reports": reports, "year": default_year(), "years": _years(),
+                     "standards": STANDARDS, "standard": DEFAULT_STANDARD}
     return render_template("main/home.html", inspections=inspections, visits=visits, today_visits=today_visits,
-                           other_visits=other_visits, counties=counties, offline_pages=offline_pages)
+                           other_visits=other_visits, counties=counties, offline_pages=offline_pages, reporting=reporting)
 
 
 def offline_pages(visit):
