@@ -67,7 +67,12 @@ def test_demo_command_creates_users_and_says_how_to_log_in(app):
     from app.models import School, User
 
     assert {u.username for u in db.session.execute(db.select(User)).scalars()} == {
-        "admin", "lead", "inspector1", "inspector2", "inspector3", "inspector4"}
+        "admin", "lead", "inspector1", "inspector2", "inspector3", "inspector4", "expert", "reporter1"}
+    assert "reporter1" in result.output and "学校填报员" in result.output
+    from app.models.reporting import DataReport
+
+    statuses = [r.status for r in db.session.execute(db.select(DataReport)).scalars()]
+    assert statuses.count("returned") == 1 and statuses.count("draft") == 1 and statuses.count("approved") > len(statuses) // 2
     schools = db.session.execute(db.select(School)).scalars().all()
     assert len(schools) >= 28
     assert {"小学", "初中", "九年一贯制学校", "教学点", "特殊教育学校"} <= {s.school_type for s in schools}
