@@ -123,8 +123,8 @@ def start():
     except OperationError as e:
         flash(str(e), "error")
         return redirect(url_for("reporting.index"))
-    if created and report.values:
-        flash(f"已开始填报：{len(report.values)} 项已按督导办导入的 {year} 年学校数据预填，请核对。", "success")
+    if created:
+        flash("已开始填报，填写的内容自动保存。", "success")
     return redirect(url_for("reporting.show", rid=report.id))
 
 
@@ -137,7 +137,7 @@ def _page(report, error=None, status=200):
     groups = []
     for g in form.groups:
         rows = [(k, f, s) for k, f, s in entries if f.group == g.code]
-        targets = [g.code] + [f.key for f in g.fields]
+        targets = list(dict.fromkeys([g.code] + [f.key for f in g.fields]))  # a field may share its group's code
         groups.append({"group": g, "entries": rows, "files": [e for t in targets for e in files.get(t, [])]})
     ev_ids = [e.id for e in report.evidence]
     history = db.session.execute(

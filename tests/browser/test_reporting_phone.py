@@ -1,0 +1,84 @@
+"""数据填报 on a phone: a school reporter logs in, opens its form from the home page, types the
+figures (each edit saves itself: 已保存), attaches an evidence file and submits it for review."""
+import os
+import random
+
+from app.extensions import db
+from app.models import SchoolSectionData
+from app.models.reporting import DataReport, ReportEvidence
+from tests.browser.conftest import login_page, screenshot, wait_saved
+from tests.conftest import OUTPUT_DIR
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _report(app):
+    with app.app_context():
+        db.session.remove()
+        return db.session.execute(db.select(DataReport)).scalar()
+
+
+def test_reporter_fills_attaches_and_submits_on_a_phone(app, demo, live_server, page, tmp_path):
+    from app.reporting.demo import demo_raw, reporting_users
+
+    with app.app_context():
+        reporting_users(demo, "demo1234")
+        school = demo["schools"][0]
+        imported = db.session.execute(db.select(SchoolSectionData).filter_by(school_id=school.id)).scalar_one()
+        imported_students = imported.students
+    base = live_server.url
+    login_page(page, base, "reporter1")
+    assert "本校数据填报" in page.inner_text("main")
+    screenshot(page, "reporting-phone-home", full_page=False)
+    page.click("form.start-report button[type=submit]")
+    page.wait_for_selector("#report-form")
+    assert page.locator(".prefill-note").is_visible()
+    assert page.locator("[name='小学.students']").input_value() == str(imported_students)
+    assert page.locator("label[for='v-小学-students'] .imported").count() == 1
+    screenshot(page, "reporting-phone-top", full_page=False)
+
+    with app.app_context():
+        report = db.session.execute(db.select(DataReport)).scalar_one()
+        raw = demo_raw(report, random.Random(3))
+    raw["小学.students"] = str(imported_students + 5)
+    raw["小学.teachers"] = "41"
+    for key, value in raw.items():
+        field = page.locator(f"[name='{key}']")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        elif field.input_value() != value:
+            field.fill(value)
+    wait_saved(page)
+    page.wait_for_selector("#report-form [data-save-state][data-kind=saved]")
+    assert "已保存" in page.inner_text("#report-form [data-save-state]")
+    stored = _report(app)
+    assert stored.values["小学.students"] == imported_students + 5 and stored.values["小学.teachers"] == 41
+    assert stored.version >= 2 and stored.status == "draft"
+
+    # an evidence file for the teachers group
+    path = os.path.join(tmp_path, "教师花名册.pdf")
+    with open(path, "wb") as f:
+        f.write(PDF)
+    page.set_input_files("#g-teachers input[type=file]", path)
+    page.click("#g-teachers .evidence-add button")
+    page.wait_for_selector("#g-teachers .evidence-list a:has-text('教师花名册.pdf')")
+    assert page.locator("#g-teachers .evidence-list li").count() == 1
+    page.locator("#g-teachers").scroll_into_view_if_needed()
+    screenshot(page, "reporting-phone-evidence", full_page=False)
+
+    page.on("dialog", lambda d: d.accept())
+    page.click("form[data-submit-report] button[type=submit]")
+    page.wait_for_selector(".report-submitted")
+    assert "等待审核" in page.inner_text("main")
+    assert page.locator("#report-form input").count() == 3  # read-only now: only the hidden fields remain
+    screenshot(page, "reporting-phone-submitted", full_page=False)
+    with app.app_context():
+        db.session.remove()
+        stored = db.session.execute(db.select(DataReport)).scalar_one()
+        assert stored.status == "submitted" and stored.submitted_by.username == "reporter1"
+        assert stored.values["小学.teachers"] == 41
+        evs = db.session.execute(db.select(ReportEvidence).filter_by(report_id=stored.id)).scalars().all()
+        assert [(e.filename, e.target, e.size) for e in evs] == [("教师花名册.pdf", "teachers", len(PDF))]
+    # no sideways scrolling at 390 px
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert os.path.exists(os.path.join(OUTPUT_DIR, "reporting-phone-top.png"))
