@@ -34,6 +34,8 @@ def url_args(demo):
         "cid": 1,
         "problem_id": 1,
         "user_id": demo["users"]["inspector2"].id,
+        "rid": 1,
+        "eid": 1,
     }
 
 
