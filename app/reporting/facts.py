@@ -18,10 +18,10 @@ from ..models.procedure import Department
 from ..models.records import CheckRecord
 from .forms import get_forms
 from .indicators import compute, facts_from, summary
+from .view import page_rows
 
 # on-site verdicts → True (met) / False (not met) / None (存疑, documents incomplete); others ignored
 ONSITE = {"达标": True, "齐全": True, "不达标": False, "缺失": False, "存疑": None, "不全": None}
-FAILING_SHOWN = 20  # failing schools listed per indicator on the page (the rest as a count)
 
 
 @dataclass
@@ -145,3 +145,13 @@ def county_indicators(county, year, standard):
 
 def county_by_code(code):
     return db.session.execute(db.select(County).filter_by(code=code)).scalar()
+
+
+def results_section(county, year, standard):
+    """The G/Q section of the county results page, or None when the standard has no G/Q items."""
+    ci = county_indicators(county, year, standard)
+    if not ci.outcomes:
+        return None
+    parts = {p: sum(1 for o in ci.outcomes if o.part == p) for p in ("G", "Q")}
+    return {"rows": page_rows(ci), "summary": ci.summary, "inspection": ci.inspection, "sources": ci.sources,
+            "disagreements": len(ci.disagreements), "parts": parts}
