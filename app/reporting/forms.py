@@ -121,6 +121,10 @@ class ReportForm:
 
     def entries(self, school, sections, values=None):
         """[(value key, Field, 学段 or None)]: the inputs to show, conditions applied."""
+        values = dict(values or {})
+        for f in self.fields:  # a flag the school is not asked (e.g. 城区-only) holds no condition
+            if f.type == "boolean" and not f.per_section and not f.applies_to(school, values):
+                values.pop(f.key, None)
         out = []
         for f in self.fields:
             if f.per_section and self.level == "school":
