@@ -211,7 +211,7 @@ def test_role_walk(client, rep):
     assert client.get(f"/reporting/counties/{rep['county'].code}").status_code == 403
     assert client.get("/reports/9999").status_code == 404
     code = rep["county"].code
-    gets = [f"/reporting", f"/reporting/counties/{code}", f"/reports/{rid}", f"/reports/{rid}/evidence/{eid}"]
+    gets = ["/reporting", f"/reporting/counties/{code}", f"/reports/{rid}", f"/reports/{rid}/evidence/{eid}"]
     posts = [("/reporting/start", {"level": "school", "school_id": rep["school"].id, "year": rep["year"]}),
              (f"/reports/{rid}/save", {"client_uuid": str(uuid.uuid4()), "base_version": "1"}),
              (f"/reports/{rid}/submit", {}), (f"/reports/{rid}/return", {"reason": "x"}), (f"/reports/{rid}/approve", {}),
