@@ -82,3 +82,37 @@ def test_reporter_fills_attaches_and_submits_on_a_phone(app, demo, live_server, 
     # no sideways scrolling at 390 px
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert os.path.exists(os.path.join(OUTPUT_DIR, "reporting-phone-top.png"))
+
+
+def test_expert_reviews_on_a_phone(app, demo, live_server, page):
+    """The demo's reports: the expert sees the county list with its counts, opens the one waiting,
+    reads it with its evidence and sends it back with a reason; the school then sees the reason."""
+    from app.reporting.demo import add_demo_reports
+    from app.routes.photos import storage
+
+    with app.app_context():
+        add_demo_reports(demo, storage=storage())
+        waiting = db.session.execute(db.select(DataReport).filter_by(status="submitted")).scalar_one()
+        rid, name = waiting.id, waiting.school.name
+    base = live_server.url
+    login_page(page, base, "expert")
+    page.click("header a.topnav:has-text('填报审核')")
+    page.click(f"a.row-link:has-text('{demo['county'].name}')")
+    page.wait_for_selector(".status-counts")
+    assert "待审核 1" in page.inner_text(".status-counts") and "已退回 1" in page.inner_text(".status-counts")
+    screenshot(page, "reporting-phone-review-list", full_page=False)
+    page.click(f"a.row-link:has-text('{name}')")
+    page.wait_for_selector("section.review")
+    assert page.locator("#report-form input:not([type=hidden])").count() == 0
+    assert page.locator(".evidence-list a:has-text('教师花名册.pdf')").count() == 1
+    page.fill("section.review textarea[name=reason]", "图书册数与图书登记册不符")
+    page.click("section.review button:has-text('退回修改')")
+    page.wait_for_selector(".status-counts")
+    with app.app_context():
+        db.session.remove()
+        report = db.session.get(DataReport, rid)
+        assert report.status == "returned" and report.return_reason == "图书册数与图书登记册不符"
+    page.goto(f"{base}/reports/{rid}")
+    page.locator("section.review, .return-reason").first.wait_for()
+    assert "图书册数与图书登记册不符" in page.inner_text(".return-reason")
+    screenshot(page, "reporting-phone-returned", full_page=False)
