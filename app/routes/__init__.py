@@ -3,7 +3,7 @@
 
 def register_blueprints(app):
     from . import admin, auth, checklist, counties, draws, health, inspections, main, photos, procedure, reports, schooldata, setup, summaries
-    from . import interviews  # noqa: F401  (its routes are on the procedure blueprint)
+    from . import conflicts, interviews  # noqa: F401  (their routes are on the summaries and procedure blueprints)
 
     for module in (admin, auth, checklist, counties, draws, health, inspections, main, photos, procedure, reports, schooldata, setup, summaries):
         app.register_blueprint(module.bp)
