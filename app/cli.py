@@ -127,6 +127,31 @@ def register_cli(app):
             return
         click.echo(format_evaluation(ev, table.warnings))
 
+    @app.cli.command("indicators")
+    @click.argument("county_code")
+    @click.option("--year", type=int, required=True, help="数据年度")
+    @click.option("--standard", "standard_id", type=click.Choice(["quality-2017", "basic-2012"]), default="quality-2017")
+    @click.option("--json", "as_json", is_flag=True, help="输出 JSON：每项指标的计算结论、数据和未达标学校")
+    def indicators_cmd(county_code, year, standard_id, as_json):
+        """Every indicator of a county and year: R from the school data, G/Q from the approved reports, with the on-site verdicts."""
+        import json
+
+        from .indicators.school_import import stored_frame
+        from .reporting.facts import county_by_code, county_indicators
+        from .reporting.view import format_table, indicator_list
+        from .standards import get_standard
+
+        county = county_by_code(county_code)
+        if county is None:
+            raise click.ClickException(f"县代码 {county_code} 不存在。")
+        standard = get_standard(standard_id)
+        frame, _ = stored_frame(county.id, year)
+        items = indicator_list(county_indicators(county, year, standard), frame)
+        if as_json:
+            click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+            return
+        click.echo(format_table(items, county.name, year, standard))
+
     @app.cli.command("import-schools")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     @click.option("--county", "county_code", required=True, help="县（市、区）行政区划代码")

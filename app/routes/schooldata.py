@@ -12,6 +12,7 @@ from ..indicators.metrics import evaluate
 from ..models import DataImport
 from ..fieldwork.operations import audit
 from ..permissions import roles
+from ..reporting.facts import results_section
 from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
 from ..indicators.school_import import (
     ImportRefused, conflicts_with_other_counties, data_years, replacement_summary, store_rows, stored_frame,
@@ -227,4 +228,4 @@ def results(code):
                                standard=_standard_arg(), standards=[get_standard(s) for s in STANDARD_IDS])
     ctx = results_context(frame, rows, _standard_arg())
     return render_template("schooldata/results.html", county=county, years=years, year=year, empty=False,
-                           self_ctx=ctx, **ctx)
+                           self_ctx=ctx, gq=results_section(county, year, ctx["standard"]), **ctx)
