@@ -349,7 +349,7 @@ def find_warnings(frame, standard=None, tpl=None):
     factor = checks["median_factor"]
     for h in checks["median_columns"]:
         per = frame[h] / students
-        median = per.groupby(frame["学段"]).transform("median")
+        median = per.groupby([frame.get("县级行政区划代码", frame["学段"]), frame["学段"]]).transform("median")
         valid = median > 0
         high = valid & (per > median * factor)
         low = valid & (per < median / factor)
@@ -389,18 +389,13 @@ def _class_limits(standard, checks):
 
 
 def rows_from_frame(frame):
-    """The checked rows as dicts keyed by the model's English keys (for storing)."""
+    """The checked rows as dicts keyed by the model's English keys (for storing); column by column."""
     mapping = header_to_key()
-    records = []
-    for rec in frame.to_dict("records"):
-        out = {"row": int(rec["row"])}
-        for h, k in mapping.items():
-            v = rec.get(h)
-            if isinstance(v, float) and np.isnan(v):
-                v = None
-            out[k] = v
-        records.append(out)
-    return records
+    cols = [[int(v) for v in frame["row"].tolist()]] + [
+        [None if isinstance(v, float) and v != v else v for v in frame[h].tolist()] if h in frame else [None] * len(frame)
+        for h in mapping]
+    keys = ["row"] + list(mapping.values())
+    return [dict(zip(keys, values)) for values in zip(*cols)]
 
 
 def frame_from_rows(rows):
