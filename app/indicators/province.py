@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import County, DataImport, School
 from ..models.base import utcnow
 from .school_data import Issue
-from .school_import import replacement_summary, store_county_rows
+from .school_import import ImportRefused, replacement_summary, store_county_rows
 
 COLUMN = "县级行政区划代码"
 
@@ -93,7 +93,9 @@ def summary(year, rows, warnings):
     counties = counties_by_code(groups)
     out = []
     for code, (crows, cwarnings) in groups.items():
-        county = counties[code]
+        county = counties.get(code)
+        if county is None:  # removed since the upload: the confirm refuses the file
+            continue
         out.append({"code": code, "name": county.name, "rows": len(crows), "warnings": len(cwarnings),
                     "change": replacement_summary(county, year, crows)})
     return out
@@ -103,20 +105,19 @@ def store(data_import, rows, *, user=None):
     """Store a pending province import: each county's rows under that county (a DataImport of
     its own), every county in one transaction (all or nothing). Returns the per-county results,
     also kept in data_import.summary: [{code, name, rows, import_id}]."""
-    errors = check_rows(rows)
-    if errors:
-        from .school_import import ImportRefused
-
-        raise ImportRefused(errors)
-    groups = split(rows, data_import.warnings or [])
-    counties = counties_by_code(groups)
     results = []
     try:
+        errors = check_rows(rows)  # counties or schools may have changed since the upload
+        if errors:
+            raise ImportRefused(errors)
+        groups = split(rows, data_import.warnings or [])
+        counties = counties_by_code(groups)
         for code, (crows, cwarnings) in groups.items():
             county = counties[code]
             stored = store_county_rows(county, data_import.year, crows, cwarnings, user=user,
                                        filename=data_import.filename)
-            results.append({"code": code, "name": county.name, "rows": len(crows), "import_id": stored.id})
+            results.append({"code": code, "name": county.name, "rows": len(crows), "warnings": len(cwarnings),
+                            "import_id": stored.id})
         data_import.status = "stored"
         data_import.rows = None
         data_import.summary = results

@@ -12,6 +12,7 @@ from ..indicators.metrics import evaluate
 from ..models import DataImport
 from ..fieldwork.operations import audit
 from ..permissions import roles
+from ..indicators.province import foreign_county_errors
 from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
 from ..indicators.school_import import (
     ImportRefused, conflicts_with_other_counties, data_years, replacement_summary, store_rows, stored_frame,
@@ -67,7 +68,7 @@ def upload(code):
         errors = [e.text() for e in table.errors]
     if not errors:
         rows = rows_from_frame(table.frame)
-        errors = [e.text() for e in conflicts_with_other_counties(county, rows)]
+        errors = [e.text() for e in foreign_county_errors(county, rows) or conflicts_with_other_counties(county, rows)]
     if errors:
         return _upload_errors(county, errors)
     data_import = DataImport(county=county, year=year, filename=f.filename[:200], rows=rows,
