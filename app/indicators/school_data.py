@@ -201,7 +201,7 @@ def check_frame(raw, standard=None, tpl=None):
             out[h] = np.nan if c["type"] in NUMERIC_TYPES else ""
             continue
         col = raw[h]
-        blank = _blank_mask(col)
+        blank = None if c["type"] in NUMERIC_TYPES else _blank_mask(col)  # _parse_numbers finds its own
         if c["type"] in NUMERIC_TYPES:
             values, bad, blank, reasons = _parse_numbers(col, c["type"] == "int", c.get("max"))
             what = "不是整数" if c["type"] == "int" else "不是数字"
@@ -329,10 +329,11 @@ def find_warnings(frame, standard=None, tpl=None):
     students = frame["在校生数"].where(frame["在校生数"] > 0)
     by_col = {c["header"]: c for c in tpl["columns"]}
 
-    def add(mask, column, make):
-        for i in frame.index[mask.fillna(False)]:
-            warnings.append(Issue(int(frame.at[i, "row"]), column, make(i), code=frame.at[i, "学校标识码"],
-                                  section=frame.at[i, "学段"]))
+    rows, codes, secs = frame["row"].tolist(), frame["学校标识码"].tolist(), frame["学段"].tolist()
+
+    def add(mask, column, make):  # positions, not labels: frame has a RangeIndex here
+        for i in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+            warnings.append(Issue(int(rows[i]), column, make(frame.index[i]), code=codes[i], section=secs[i]))
 
     for h, c in by_col.items():
         if c.get("money_wan"):

@@ -2,9 +2,10 @@
 
 Persistence only: the checks live in school_data.py, the computation in metrics.py. Used by the
 import-schools CLI and the office pages alike (one way to store)."""
+import json
 from functools import lru_cache
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, cast, delete
 
 from ..extensions import db
 from ..models import DataImport, School, SchoolSectionData
@@ -93,7 +94,8 @@ def store_county_rows(county, year, rows, warnings, *, user=None, filename="", d
         db.session.execute(delete(SchoolSectionData).where(SchoolSectionData.id.in_(gone)))
     inserts, updates = [], []
     for r in rows:
-        values = {"import_id": data_import.id, "row": r["row"], "warnings": by_row.get(r["row"], []),
+        ws = by_row.get(r["row"])
+        values = {"import_id": data_import.id, "row": r["row"], "warnings_json": json.dumps(ws) if ws else "[]",
                   "updated_at": now}
         for k in DATA_KEYS:
             v = r.get(k)
@@ -106,10 +108,16 @@ def store_county_rows(county, year, rows, warnings, *, user=None, filename="", d
             inserts.append(dict(values, school_id=ids[r["code"]], year=year, section=r["section"]))
         else:
             updates.append(dict(values, id=did))
+    # warnings go in as JSON text made here (most rows have none: one "[]"), not one json.dumps per row
+    warnings_text = bindparam("warnings_json", type_=db.Text)
+    if db.session.get_bind().dialect.name != "sqlite":  # PostgreSQL: text → json explicitly
+        warnings_text = cast(warnings_text, SchoolSectionData.warnings.type)
     if inserts:
-        db.session.execute(SchoolSectionData.__table__.insert(), inserts)
+        db.session.execute(SchoolSectionData.__table__.insert().values(warnings=warnings_text), inserts)
     if updates:
-        db.session.execute(update(SchoolSectionData), updates)
+        table = SchoolSectionData.__table__
+        db.session.execute(table.update().where(table.c.id == bindparam("b_id")).values(warnings=warnings_text),
+                           [dict(u, b_id=u.pop("id")) for u in updates])  # other keys of the dicts are SET too
     return data_import
 
 
