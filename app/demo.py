@@ -157,6 +157,7 @@ def add_demo_activity(result):
     hearing, archive answers, two schools partly checked, department checks and interviews.
     (Tests use build_demo() alone, so they start from an empty inspection.)"""
     from .fieldwork import draws as drawing
+    from .fieldwork.draw_basics import new_seed
     from .models import Department, Draw, Hearing, HearingEntry, Interview
     from .models.base import utcnow
     from .fieldwork.operations import new_uuid, save_check_record, save_versioned
@@ -165,7 +166,7 @@ def add_demo_activity(result):
     inspection, users = result["inspection"], result["users"]
     lead, i1, i3 = users["lead"], users["inspector1"], users["inspector3"]
     population = school_population(inspection)
-    seed = drawing.new_seed()
+    seed = new_seed()
     rule = drawing.normalize_school_rule({"count": 10})
     db.session.add(Draw(inspection_id=inspection.id, kind="schools", title="抽取检查学校（示范）", population=population,
                         rule=rule, seed=seed, result=drawing.run("schools", population, rule, seed),

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from openpyxl import Workbook
 
-from app.fieldwork import draws
+from app.fieldwork import draw_basics, draws
 from app.fieldwork.roster import parse_roster
 from app.fieldwork.draws import DrawError
 
@@ -68,7 +68,7 @@ def by_id(pop):
 
 
 def test_randbelow_is_roughly_uniform():
-    stream = draws.SeededStream("uniform-check", "dice")
+    stream = draw_basics.SeededStream("uniform-check", "dice")
     counts = Counter(stream.randbelow(6) for _ in range(6000))
     assert set(counts) == set(range(6))
     for bucket in range(6):
@@ -76,15 +76,15 @@ def test_randbelow_is_roughly_uniform():
 
 
 def test_randbelow_range_and_determinism():
-    a = [draws.SeededStream("s", "x").randbelow(1000) for _ in range(1)]
-    b = [draws.SeededStream("s", "x").randbelow(1000) for _ in range(1)]
+    a = [draw_basics.SeededStream("s", "x").randbelow(1000) for _ in range(1)]
+    b = [draw_basics.SeededStream("s", "x").randbelow(1000) for _ in range(1)]
     assert a == b
-    stream = draws.SeededStream("s", "x")
+    stream = draw_basics.SeededStream("s", "x")
     values = [stream.randbelow(7) for _ in range(500)]
     assert min(values) == 0 and max(values) == 6
-    assert draws.SeededStream("s").randbelow(1) == 0
+    assert draw_basics.SeededStream("s").randbelow(1) == 0
     with pytest.raises(DrawError):
-        draws.SeededStream("s").randbelow(0)
+        draw_basics.SeededStream("s").randbelow(0)
 
 
 def test_stream_is_sha256_based_and_fixed():
@@ -100,23 +100,23 @@ def test_stream_is_sha256_based_and_fixed():
                 out.append(block >> (256 - k))
         return out
 
-    stream = draws.SeededStream("abc", "lbl")
+    stream = draw_basics.SeededStream("abc", "lbl")
     assert [stream.randbelow(1000) for _ in range(50)] == reference("abc", "lbl", 1000, 50)
-    stream = draws.SeededStream("abc", "lbl")
+    stream = draw_basics.SeededStream("abc", "lbl")
     assert [stream.randbelow(5) for _ in range(50)] == reference("abc", "lbl", 5, 50)
-    assert draws.SeededStream("pinned", "t").sample(list(range(10)), 10) == PINNED_SHUFFLE
+    assert draw_basics.SeededStream("pinned", "t").sample(list(range(10)), 10) == PINNED_SHUFFLE
 
 
 def test_sample_is_a_permutation_prefix():
     items = list(range(20))
-    picked = draws.SeededStream("p").sample(items, 20)
+    picked = draw_basics.SeededStream("p").sample(items, 20)
     assert sorted(picked) == items
     assert picked != items  # a 20! chance of the identity
     assert items == list(range(20))  # input not mutated
 
 
 def test_new_seed():
-    seeds = {draws.new_seed() for _ in range(50)}
+    seeds = {draw_basics.new_seed() for _ in range(50)}
     assert len(seeds) == 50
     for s in seeds:
         assert len(s) == 16 and int(s, 16) >= 0
@@ -128,7 +128,7 @@ def test_new_seed():
 def test_same_record_verifies_and_tampered_does_not():
     pop = county_with_combined()
     rule = {"count": 10}
-    seed = draws.new_seed()
+    seed = draw_basics.new_seed()
     result = draws.run("schools", pop, rule, seed)
     record = json.loads(json.dumps(
         {"kind": "schools", "population": pop, "rule": rule, "seed": seed, "result": result, "algorithm": "v1"}

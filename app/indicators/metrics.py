@@ -48,9 +48,10 @@ class Evaluation:
     cv_codes: list
     rule_codes: list
 
-    def school_records(self):
-        """One dict per school section in scope, with `met` and `short` as lists of codes."""
-        records = self.schools.to_dict("records")
+    def school_records(self, schools=None):
+        """One dict per school section in scope (or of `schools`, some rows of self.schools), with
+        `met` and `short` as lists of codes."""
+        records = (self.schools if schools is None else schools).to_dict("records")
         for rec in records:
             rec["met"] = [c for c in self.rule_codes if rec[f"met_{c}"]]
             rec["short"] = [c for c in self.rule_codes if not rec[f"met_{c}"]]

@@ -201,7 +201,7 @@ def check_frame(raw, standard=None, tpl=None):
             out[h] = np.nan if c["type"] in NUMERIC_TYPES else ""
             continue
         col = raw[h]
-        blank = _blank_mask(col)
+        blank = None if c["type"] in NUMERIC_TYPES else _blank_mask(col)  # _parse_numbers finds its own
         if c["type"] in NUMERIC_TYPES:
             values, bad, blank, reasons = _parse_numbers(col, c["type"] == "int", c.get("max"))
             what = "不是整数" if c["type"] == "int" else "不是数字"
@@ -329,10 +329,11 @@ def find_warnings(frame, standard=None, tpl=None):
     students = frame["在校生数"].where(frame["在校生数"] > 0)
     by_col = {c["header"]: c for c in tpl["columns"]}
 
-    def add(mask, column, make):
-        for i in frame.index[mask.fillna(False)]:
-            warnings.append(Issue(int(frame.at[i, "row"]), column, make(i), code=frame.at[i, "学校标识码"],
-                                  section=frame.at[i, "学段"]))
+    rows, codes, secs = frame["row"].tolist(), frame["学校标识码"].tolist(), frame["学段"].tolist()
+
+    def add(mask, column, make):  # positions, not labels: frame has a RangeIndex here
+        for i in np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool)):
+            warnings.append(Issue(int(rows[i]), column, make(frame.index[i]), code=codes[i], section=secs[i]))
 
     for h, c in by_col.items():
         if c.get("money_wan"):
@@ -349,7 +350,7 @@ def find_warnings(frame, standard=None, tpl=None):
     factor = checks["median_factor"]
     for h in checks["median_columns"]:
         per = frame[h] / students
-        median = per.groupby(frame["学段"]).transform("median")
+        median = per.groupby([frame.get("县级行政区划代码", frame["学段"]), frame["学段"]]).transform("median")
         valid = median > 0
         high = valid & (per > median * factor)
         low = valid & (per < median / factor)
@@ -389,18 +390,13 @@ def _class_limits(standard, checks):
 
 
 def rows_from_frame(frame):
-    """The checked rows as dicts keyed by the model's English keys (for storing)."""
+    """The checked rows as dicts keyed by the model's English keys (for storing); column by column."""
     mapping = header_to_key()
-    records = []
-    for rec in frame.to_dict("records"):
-        out = {"row": int(rec["row"])}
-        for h, k in mapping.items():
-            v = rec.get(h)
-            if isinstance(v, float) and np.isnan(v):
-                v = None
-            out[k] = v
-        records.append(out)
-    return records
+    cols = [[int(v) for v in frame["row"].tolist()]] + [
+        [None if isinstance(v, float) and v != v else v for v in frame[h].tolist()] if h in frame else [None] * len(frame)
+        for h in mapping]
+    keys = ["row"] + list(mapping.values())
+    return [dict(zip(keys, values)) for values in zip(*cols)]
 
 
 def frame_from_rows(rows):

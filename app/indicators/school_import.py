@@ -2,9 +2,10 @@
 
 Persistence only: the checks live in school_data.py, the computation in metrics.py. Used by the
 import-schools CLI and the office pages alike (one way to store)."""
+import json
 from functools import lru_cache
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, cast, delete
 
 from ..extensions import db
 from ..models import DataImport, School, SchoolSectionData
@@ -13,7 +14,7 @@ from ..models.base import utcnow
 from .school_data import Issue, frame_from_rows, header_to_key
 
 DATA_KEYS = [k for k in header_to_key().values()
-             if k not in ("code", "name", "section", "school_type", "urban_rural", "parent_code")]
+             if k not in ("code", "name", "section", "school_type", "urban_rural", "parent_code", "county_code")]
 
 
 class ImportRefused(ValueError):
@@ -36,70 +37,87 @@ def store_rows(county, year, rows, warnings, *, user=None, filename="", data_imp
     """Create or update the schools (by 学校标识码) and replace their data for `year`.
 
     One transaction: either every row is stored or none (ImportRefused, nothing written)."""
-    errors = conflicts_with_other_counties(county, rows)
+    try:
+        data_import = store_county_rows(county, year, rows, warnings, user=user, filename=filename,
+                                        data_import=data_import)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return data_import
+
+
+def store_county_rows(county, year, rows, warnings, *, user=None, filename="", data_import=None):
+    """The work of store_rows without the commit, so that a province import can store several
+    counties in one transaction (the caller commits, or rolls back on any exception)."""
+    from .province import foreign_county_errors
+
+    errors = foreign_county_errors(county, rows) or conflicts_with_other_counties(county, rows)
     if errors:
         raise ImportRefused(errors)
     by_row = {}
     for w in warnings:
         w = w.as_dict() if hasattr(w, "as_dict") else w
         by_row.setdefault(w["row"], []).append(w)
-    try:
-        if data_import is None:
-            data_import = DataImport(county=county, year=year, filename=filename, uploaded_by=user)
-            db.session.add(data_import)
-        data_import.status = "stored"
-        data_import.rows = None
-        data_import.row_count = len(rows)
-        data_import.warnings = [w.as_dict() if hasattr(w, "as_dict") else w for w in warnings]
-        data_import.stored_at = utcnow()
-        db.session.flush()
-        existing = {s.code: s for s in db.session.execute(
-            db.select(School).where(School.code.in_({r["code"] for r in rows}))).scalars()}
-        old = {(d.school_id, d.section): d for d in db.session.execute(
-            db.select(SchoolSectionData).join(School).where(School.county_id == county.id,
-                                                            SchoolSectionData.year == year)).scalars()}
-        # Schools: new ones in one INSERT (a province file brings thousands), changed ones updated.
-        school_values = {r["code"]: {"name": r["name"], "school_type": r["school_type"],
-                                     "urban_rural": r["urban_rural"], "parent_code": r["parent_code"] or None}
-                         for r in rows}
-        fresh = [dict(v, code=code, county_id=county.id, qr_token=new_qr_token())
-                 for code, v in school_values.items() if code not in existing]
-        if fresh:
-            db.session.execute(insert(School), fresh)
-        for code, school in existing.items():
-            for k, v in school_values[code].items():
-                if getattr(school, k) != v:
-                    setattr(school, k, v)
-        db.session.flush()
-        ids = dict(db.session.execute(db.select(School.code, School.id).where(
-            School.county_id == county.id, School.code.in_(list(school_values)))).all())
-        kept = {(ids[r["code"]], r["section"]) for r in rows}
-        gone = [data.id for key, data in old.items() if key not in kept]
-        if gone:  # the year's data is replaced: a row not in the file goes
-            db.session.execute(delete(SchoolSectionData).where(SchoolSectionData.id.in_(gone)))
-        inserts, updates = [], []
-        for r in rows:
-            values = {"import_id": data_import.id, "row": r["row"], "warnings": by_row.get(r["row"], [])}
-            for k in DATA_KEYS:
-                v = r.get(k)
-                if k in TEXT_KEYS:
-                    values[k] = v or TEXT_KEYS[k]
-                else:
-                    values[k] = None if v is None else (float(v) if k in FLOAT_KEYS else int(v))
-            data = old.get((ids[r["code"]], r["section"]))
-            if data is None:
-                inserts.append(dict(values, school_id=ids[r["code"]], year=year, section=r["section"],
-                                    updated_at=utcnow()))
+    if data_import is None:
+        data_import = DataImport(county=county, year=year, filename=filename, uploaded_by=user)
+        db.session.add(data_import)
+    data_import.status = "stored"
+    data_import.rows = None
+    data_import.row_count = len(rows)
+    data_import.warnings = [w for ws in by_row.values() for w in ws]
+    data_import.stored_at = now = utcnow()
+    db.session.flush()
+    existing = {s.code: s for s in db.session.execute(
+        db.select(School).where(School.code.in_({r["code"] for r in rows}))).scalars()}
+    old = dict(((sid, sec), did) for did, sid, sec in db.session.execute(
+        db.select(SchoolSectionData.id, SchoolSectionData.school_id, SchoolSectionData.section).join(School)
+        .where(School.county_id == county.id, SchoolSectionData.year == year)))
+    # Schools: new ones in one executemany (a province file brings thousands), changed ones updated.
+    school_values = {r["code"]: {"name": r["name"], "school_type": r["school_type"],
+                                 "urban_rural": r["urban_rural"], "parent_code": r["parent_code"] or None}
+                     for r in rows}
+    fresh = [dict(v, code=code, county_id=county.id, qr_token=new_qr_token(), created_at=now)
+             for code, v in school_values.items() if code not in existing]
+    if fresh:  # Core executemany: the ORM bulk path splits rows into many small statements
+        db.session.execute(School.__table__.insert(), fresh)
+    for code, school in existing.items():
+        for k, v in school_values[code].items():
+            if getattr(school, k) != v:
+                setattr(school, k, v)
+    db.session.flush()
+    ids = dict(db.session.execute(db.select(School.code, School.id).where(
+        School.county_id == county.id, School.code.in_(list(school_values)))).all())
+    kept = {(ids[r["code"]], r["section"]) for r in rows}
+    gone = [did for key, did in old.items() if key not in kept]
+    if gone:  # the year's data is replaced: a row not in the file goes
+        db.session.execute(delete(SchoolSectionData).where(SchoolSectionData.id.in_(gone)))
+    inserts, updates = [], []
+    for r in rows:
+        ws = by_row.get(r["row"])
+        values = {"import_id": data_import.id, "row": r["row"], "warnings_json": json.dumps(ws) if ws else "[]",
+                  "updated_at": now}
+        for k in DATA_KEYS:
+            v = r.get(k)
+            if k in TEXT_KEYS:
+                values[k] = v or TEXT_KEYS[k]
             else:
-                updates.append(dict(values, id=data.id, updated_at=utcnow()))
-        if inserts:
-            db.session.execute(insert(SchoolSectionData), inserts)
-        if updates:
-            db.session.execute(update(SchoolSectionData), updates)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+                values[k] = None if v is None else (float(v) if k in FLOAT_KEYS else int(v))
+        did = old.get((ids[r["code"]], r["section"]))
+        if did is None:
+            inserts.append(dict(values, school_id=ids[r["code"]], year=year, section=r["section"]))
+        else:
+            updates.append(dict(values, id=did))
+    # warnings go in as JSON text made here (most rows have none: one "[]"), not one json.dumps per row
+    warnings_text = bindparam("warnings_json", type_=db.Text)
+    if db.session.get_bind().dialect.name != "sqlite":  # PostgreSQL: text → json explicitly
+        warnings_text = cast(warnings_text, SchoolSectionData.warnings.type)
+    if inserts:
+        db.session.execute(SchoolSectionData.__table__.insert().values(warnings=warnings_text), inserts)
+    if updates:
+        table = SchoolSectionData.__table__
+        db.session.execute(table.update().where(table.c.id == bindparam("b_id")).values(warnings=warnings_text),
+                           [dict(u, b_id=u.pop("id")) for u in updates])  # other keys of the dicts are SET too
     return data_import
 
 

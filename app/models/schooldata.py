@@ -7,11 +7,15 @@ class DataImport(db.Model):
     """One uploaded template: checked, previewed, then stored on an explicit confirm.
 
     `rows` holds the checked rows while the import waits for confirmation (status "pending"), so
-    the confirm stores exactly what was previewed; `warnings` stay with the stored data."""
+    the confirm stores exactly what was previewed; `warnings` stay with the stored data.
+
+    A province import (several counties in one file, rows carrying county_code) has no county;
+    on confirm each county gets a DataImport of its own and `summary` lists them:
+    [{code, name, rows, import_id}]."""
 
     __tablename__ = "data_imports"
     id = db.Column(db.Integer, primary_key=True)
-    county_id = db.Column(db.Integer, db.ForeignKey("counties.id"), nullable=False, index=True)
+    county_id = db.Column(db.Integer, db.ForeignKey("counties.id"), index=True)  # None: a province import
     year = db.Column(db.Integer, nullable=False)
     filename = db.Column(db.String(200), nullable=False, default="")
     status = db.Column(db.String(12), nullable=False, default="pending")  # pending / stored / discarded
@@ -21,6 +25,7 @@ class DataImport(db.Model):
     uploaded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     stored_at = db.Column(db.DateTime)
+    summary = db.Column(db.JSON)  # a stored province import: the counties it stored
 
     county = db.relationship("County")
     uploaded_by = db.relationship("User")

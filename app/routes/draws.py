@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from ..fieldwork import draws as drawing
+from ..fieldwork.draw_basics import new_seed
 from ..fieldwork.roster import parse_roster
 from ..extensions import db
 from ..models import Draw, School, Visit
@@ -74,7 +75,7 @@ def make(iid, kind):
             population = None
         else:
             abort(404)
-        seed = drawing.new_seed()
+        seed = new_seed()
         result = drawing.run(kind, population, rule, seed)
     except drawing.DrawError as e:
         flash(f"未抽取：{e}", "error")

@@ -12,6 +12,7 @@ from ..indicators.metrics import evaluate
 from ..models import DataImport
 from ..fieldwork.operations import audit
 from ..permissions import roles
+from ..indicators.province import foreign_county_errors
 from ..reporting.facts import results_section
 from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
 from ..indicators.school_import import (
@@ -68,7 +69,7 @@ def upload(code):
         errors = [e.text() for e in table.errors]
     if not errors:
         rows = rows_from_frame(table.frame)
-        errors = [e.text() for e in conflicts_with_other_counties(county, rows)]
+        errors = [e.text() for e in foreign_county_errors(county, rows) or conflicts_with_other_counties(county, rows)]
     if errors:
         return _upload_errors(county, errors)
     data_import = DataImport(county=county, year=year, filename=f.filename[:200], rows=rows,
@@ -117,29 +118,29 @@ def results_context(frame, rows, standard):
     for r in rows:
         for w in r.get("warnings", []):
             warnings_by_row.setdefault(w["row"], []).append(w)
-    schools = ev.school_records()
-    for s in schools:
-        s["warnings"] = warnings_by_row.get(s["row"], [])
+    # filter and sort the evaluation's frame; only the page shown becomes dicts (20,000 rows of a
+    # province would otherwise be turned into dicts on every view)
+    df = ev.schools
     failing_only = request.args.get("failing") == "1"
     if failing_only:
-        schools = [s for s in schools if s["ok"] is False]
+        df = df[df["ok"].eq(False)]
     sort = request.args.get("sort", "")
     desc = request.args.get("dir") == "desc"
     codes = ev.rule_codes or ev.cv_codes
-    if sort in codes:
-        schools.sort(key=lambda s: (s["section"], s[sort]), reverse=desc)
-    elif sort == "name":
-        schools.sort(key=lambda s: (s["section"], s["name"]), reverse=desc)
+    if sort in codes or sort == "name":
+        df = df.sort_values(["section", sort], ascending=not desc, kind="stable")
     else:
-        schools.sort(key=lambda s: (s["section"] != "小学", s["code"]))
+        df = df.assign(_later=df["section"] != "小学").sort_values(["_later", "code"], kind="stable")
     if request.args.get("warned") == "1":
-        schools = [s for s in schools if s["warnings"]]
+        df = df[df["row"].isin(list(warnings_by_row))]
     # one page of schools at a time: a province's 20,000 rows must not become one huge page
     per_page = PAGE_SIZE
-    total = len(schools)
+    total = len(df)
     pages = max(1, -(-total // per_page))
     page = min(max(1, request.args.get("page", type=int) or 1), pages)
-    schools = schools[(page - 1) * per_page: page * per_page]
+    schools = ev.school_records(df.iloc[(page - 1) * per_page: page * per_page])
+    for s in schools:
+        s["warnings"] = warnings_by_row.get(s["row"], [])
     charts = {}
     for sec, res in ev.sections.items():
         if res.schools:

@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import CheckRecord, Department, Feedback, FeedbackProblem, Group, GroupSummary, HearingEntry, Interview, SummaryProblem
 from ..models.procedure import CONCLUSIONS
 from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
-from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, record_in, roles
+from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
 from ..fieldwork.procedure import (
     feedback_figures, feedback_for, feedback_of, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
     summary_for, sync_summary,
@@ -383,79 +383,3 @@ def feedback_problem(iid, pid):
     db.session.commit()
     flash("已保存。", "success")
     return redirect(url_for("summaries.feedback", iid=iid) + f"#fp-{pid}")
-
-
-# ---------------------------------------------------------------- conflicts (two edits from one version)
-
-CONFLICT_MODELS = {"check_record": CheckRecord, "hearing_entry": HearingEntry, "interview": Interview,
-                   "department": Department}
-
-
-def _may_resolve(inspection, conflict=None):
-    """The team lead resolves every conflict; a group lead their own group's (the records of
-    their members or of the schools their group visits)."""
-    if conflict is None:
-        return is_team_lead(current_user, inspection) or any(g.lead_user_id == current_user.id for g in inspection.groups)
-    model = CONFLICT_MODELS.get(conflict.kind)
-    record = db.session.get(model, conflict.record_id) if model else None
-    authors = (conflict.author_id, (conflict.overwritten or {}).get("author_id"), (conflict.incoming or {}).get("author_id"))
-    return leads_work_of(current_user, inspection, authors, getattr(record, "school_id", None))
-
-
-@bp.get("/inspections/<int:iid>/conflicts")
-@roles(*ALL_ROLES)
-def conflicts(iid):
-    from ..models import RecordConflict, User
-
-    inspection = _inspection(iid)
-    rows = db.session.execute(db.select(RecordConflict).filter_by(inspection_id=iid)
-                              .order_by(RecordConflict.resolved_at.is_not(None), RecordConflict.id.desc())).scalars().all()
-    users = {u.id: u.name for u in db.session.scalars(db.select(User))}
-    items = []
-    lead = _may_resolve(inspection) and not inspection.locked
-    for c in rows:
-        model = CONFLICT_MODELS.get(c.kind)
-        record = db.session.get(model, c.record_id) if model else None
-        items.append({"c": c, "record": record, "author": users.get(c.author_id, ""),
-                      "overwritten_author": users.get((c.overwritten or {}).get("author_id"), ""),
-                      "resolver": users.get(c.resolved_by_id, ""),
-                      "may_resolve": lead and c.resolved_at is None and _may_resolve(inspection, c)})
-    return render_template("summaries/conflicts.html", inspection=inspection, items=items)
-
-
-@bp.post("/inspections/<int:iid>/conflicts/<int:cid>")
-@roles(*ALL_ROLES)
-def resolve_conflict(iid, cid):
-    from ..models import RecordConflict
-    from ..models.base import utcnow
-
-    inspection = _inspection(iid)
-    if not _may_resolve(inspection) or inspection.locked:
-        abort(403, description="只有组长可以处理修改冲突。")
-    c = db.session.get(RecordConflict, cid)
-    if c is None or c.inspection_id != iid:
-        abort(404, description="冲突记录不存在。")
-    if not _may_resolve(inspection, c):
-        abort(403, description="组长只能处理本组的修改冲突，其他组的由该组组长或检查组组长处理。")
-    if c.resolved_at is None:
-        choice = request.form.get("resolution")
-        if choice not in ("kept", "restored"):
-            abort(400)
-        if choice == "restored":
-            record = db.session.get(CONFLICT_MODELS[c.kind], c.record_id)
-            before = {k: getattr(record, k) for k in c.overwritten if k not in ("version", "author_id") and hasattr(record, k)}
-            if not claim_version(CONFLICT_MODELS[c.kind], record, record.version):
-                db.session.rollback()
-                flash("这条记录刚被修改，请刷新后再处理。", "error")
-                return redirect(url_for("summaries.conflicts", iid=iid))
-            for k in before:
-                setattr(record, k, c.overwritten[k])
-            audit(current_user, "restore", c.kind, record.id, "处理冲突：恢复被覆盖的版本",
-                  {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in before.items()},
-                  {k: c.overwritten[k] for k in before}, iid)
-        c.resolution = choice
-        c.resolved_at = utcnow()
-        c.resolved_by_id = current_user.id
-        db.session.commit()
-        flash("已处理。", "success")
-    return redirect(url_for("summaries.conflicts", iid=iid))
