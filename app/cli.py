@@ -9,10 +9,10 @@ def register_cli(app):
     @app.cli.command("create-user")
     @click.argument("username")
     @click.option("--name", default=None, help="显示姓名")
-    @click.option("--role", type=click.Choice(["admin", "lead", "inspector"]), default="inspector")
+    @click.option("--role", type=click.Choice(["admin", "lead", "inspector", "expert"]), default="inspector")
     @click.password_option(prompt="密码")
     def create_user(username, name, role, password):
-        """Create a user (role admin / lead / inspector); the password rule is app/account-rules.json's."""
+        """Create a user (role admin / lead / inspector / expert; a 学校填报员 is created on the admin page, with its school); the password rule is app/account-rules.json's."""
         from .accounts import create_user as create_account
         from .fieldwork.operations import OperationError
 
