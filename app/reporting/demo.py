@@ -30,6 +30,29 @@ def reporting_users(result, password):
     return out
 
 
+# Plausible figures (not thresholds): a school's counts derived from its own teachers and pupils,
+# most schools meeting the standard and a few not; the county's figures as a county reports them.
+DERIVED = {
+    "certified_teachers": lambda get, rng: get("teachers") - (1 if rng.random() < 0.15 else 0),
+    "trained_360": lambda get, rng: get("teachers") - (rng.randint(1, 3) if rng.random() < 0.2 else 0),
+    "in_catchment": lambda get, rng: round(get("students") * rng.choice([1, 1, 1, 0.97])),
+    "migrant_students": lambda get, rng: round(get("students") * rng.uniform(0.02, 0.2)),
+    "cohort_intake": lambda get, rng: round(get("students") / 3),
+    "cohort_in": lambda get, rng: rng.randint(0, 4),
+    "cohort_out": lambda get, rng: rng.randint(0, 6),
+    "cohort_deaths": lambda get, rng: 0,
+    "cohort_graduates": lambda get, rng: round(get("students") / 3) - rng.randint(0, 3),
+}
+FUNDS_PER_PUPIL = 750  # 元 a pupil a year, for the demo schools' budgets
+COUNTY_FIGURES = {
+    "per_pupil_primary": 650, "per_pupil_junior": 850, "small_schools": 8, "small_schools_funded_100": 8,
+    "special_ed_funds": 45, "special_ed_pupils": 49, "teacher_pay": 98600, "civil_servant_pay": 96200,
+    "rotation_eligible": 420, "rotated": 47, "rotated_key": 11, "hs_places": 1200, "hs_allocated": 640,
+    "hs_allocated_rural": 390, "migrant_eligible": 1830, "migrant_public": 1610, "migrant_bought": 120,
+    "disabled_children": 212, "disabled_enrolled": 205, "quality_level": 3, "quality_gap": 0.11,
+}
+
+
 def demo_raw(report, rng):
     """Plausible submitted strings for every input of the report: the stored (prefilled) figures,
     a column fed by several fields put on the first of them, the rest drawn."""
@@ -40,8 +63,17 @@ def demo_raw(report, rng):
     entries = form.entries(report.school, workflow.sections_of(report), {k: v for k, v in values.items()})
     seen_columns = set()
     for key, f, sec in entries:
+        pupils = sum(values.get(f"{s}.students") or 0 for s in workflow.sections_of(report))
         if key in values:
             v = values[key]
+        elif report.school is None and f.key in COUNTY_FIGURES:
+            v = COUNTY_FIGURES[f.key]
+        elif report.school is None and f.type == "boolean":
+            v = True
+        elif f.key in ("public_fund_budget", "public_fund_spent"):
+            v = round(max(pupils, 100) * FUNDS_PER_PUPIL / 10000, 2)
+        elif f.key == "training_budget":
+            v = round(max(pupils, 100) * FUNDS_PER_PUPIL / 10000 * rng.choice([0.06, 0.06, 0.08, 0.04]), 2)
         elif f.type == "boolean":
             v = False
         elif f.type == "year":
@@ -51,6 +83,8 @@ def demo_raw(report, rng):
             v = imported.get(sec, {}).get(f.column, 0) if first else 0
         elif f.key.startswith("classes_"):
             v = values.get(f"{sec}.classes", 10) if f.key == "classes_le45" else 0
+        elif f.key in DERIVED:
+            v = DERIVED[f.key](lambda k: values.get(f"{sec}.{k}" if sec else k) or 0, rng)
         else:
             hi = int(f.max) if f.max is not None else 500
             lo = int(f.min) if f.min is not None else 0
