@@ -7,7 +7,8 @@ import pytest
 
 from app.extensions import db
 from app.models import County, DataImport, School, SchoolSectionData
-from app.indicators.school_data import header_to_key, headers, read_table, template_workbook
+from app.indicators.school_data import header_to_key, headers, read_table
+from app.indicators.template_file import template_workbook
 from app.standards import get_standard
 from tests.test_metrics import row
 

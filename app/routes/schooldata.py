@@ -14,7 +14,8 @@ from ..fieldwork.operations import audit
 from ..permissions import roles
 from ..indicators.province import foreign_county_errors
 from ..reporting.facts import results_section
-from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame, template_workbook
+from ..indicators.school_data import frame_from_rows, read_table, rows_from_frame
+from ..indicators.template_file import template_workbook
 from ..indicators.school_import import (
     ImportRefused, conflicts_with_other_counties, data_years, replacement_summary, store_rows, stored_frame,
 )
