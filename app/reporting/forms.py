@@ -15,9 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field as dc_field
 from functools import lru_cache
 
-import jsonschema
 
-from ..standards import HERE as STANDARDS_DIR, StandardError, get_standard
+from ..standards import HERE as STANDARDS_DIR, StandardError, get_standard, read_checked_json
 
 FORMS_DIR = os.path.join(STANDARDS_DIR, "forms")
 NUMERIC_TYPES = ("integer", "number", "year")
@@ -325,20 +324,7 @@ def _field(f, group):
 
 def load_form_file(path, standard=None):
     """Read and validate one form file; raise FormError("<file>: <where>: <problem>")."""
-    where = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise FormError(f"{where}: (file): 填报表文件不存在 file not found") from None
-    except json.JSONDecodeError as e:
-        raise FormError(f"{where}: line {e.lineno} column {e.colno}: 不是有效的 JSON: {e.msg}") from None
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        loc = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        raise FormError(f"{where}: {loc}: {e.message}")
+    data, where = read_checked_json(path, _schema(), FormError, "填报表文件不存在")
     if standard is None:
         try:
             standard = get_standard(data["standard"])

@@ -112,22 +112,29 @@ def _check_references(data, where):
                 raise StandardError(f"{where}: departments/{dep['name']}: unknown indicator {code!r}")
 
 
-def load_standard_file(path):
-    """Read and validate one standard file; raise StandardError naming the problem."""
+def read_checked_json(path, schema, error, missing="文件不存在"):
+    """Read a JSON data file and validate it against `schema`; raise `error` (a ValueError class)
+    with "<file>: <where>: <problem>". One reader for standard files and report-form files."""
     where = os.path.basename(path)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except FileNotFoundError:
-        raise StandardError(f"{where}: 标准文件不存在 file not found") from None
+        raise error(f"{where}: {missing} file not found") from None
     except json.JSONDecodeError as e:
-        raise StandardError(f"{where}: 不是有效的 JSON, line {e.lineno} column {e.colno}: {e.msg}") from None
-    validator = jsonschema.Draft202012Validator(_schema())
+        raise error(f"{where}: 不是有效的 JSON, line {e.lineno} column {e.colno}: {e.msg}") from None
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
         loc = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        raise StandardError(f"{where}: {loc}: {e.message}")
+        raise error(f"{where}: {loc}: {e.message}")
+    return data, where
+
+
+def load_standard_file(path):
+    """Read and validate one standard file; raise StandardError naming the problem."""
+    data, where = read_checked_json(path, _schema(), StandardError, "标准文件不存在")
     _check_references(data, where)
     return Standard(data)
 
