@@ -11,7 +11,7 @@ import re
 import time
 import uuid as uuidlib
 
-from sqlalchemy import inspect as sa_inspect, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -84,6 +84,20 @@ def claim_version(model, record, read_version):
         return False
     set_committed_value(record, "version", read_version + 1)
     return True
+
+
+def commit_keeping_state():
+    """Commit without expiring what this request has loaded: the record stays as this save
+    stored it (not as a later save left it), and the inspection, school and user the answer is
+    rendered with are not read again. Only for the end of a request that has nothing left to
+    read but what it wrote."""
+    session = db.session()
+    session.flush()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def base_of(base_version):
@@ -163,11 +177,7 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
             if before_commit is not None:
                 before_commit(record, now)
             remember_op(client_uuid, kind, record.id, record.version, user, inspection)
-            db.session.flush()
-            stored = {a.key: getattr(record, a.key) for a in sa_inspect(model).column_attrs}
-            db.session.commit()
-            for key, value in stored.items():  # the row as this save stored it, not as a later one left it
-                set_committed_value(record, key, value)
+            commit_keeping_state()
             return record, status
         except IntegrityError:
             # a twin with this UUID, or another first answer to this item, was stored first
