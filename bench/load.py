@@ -3,8 +3,9 @@ SQLite and on the throwaway PostgreSQL of scripts/with-postgres.sh. Prints figur
 even when a target is missed.
 
 Each inspector (a thread) logs in (GET /login, POST /login, GET /csrf-token); once all have, each
-saves --saves answers (fresh UUID, unique note "bench-<user>-<n>", base_version as last seen, HTMX
-partial) to items of its team's school and uploads --photos small noise JPEGs, in random order,
+saves --saves answers (fresh UUID, unique note "bench-<user>-<n>", base_version as last seen; sent
+as a phone's autosave sends them, Accept JSON, or with --htmx as the 保存 button's HTMX partial) to
+items of its team's school and uploads --photos small noise JPEGs, in random order,
 with think times between. Teams of several inspectors share a school and its 15 items (the ones
 without a measure block), so saves collide on the same records. A --double-tap fraction of saves
 and photos is sent twice at once (two connections, same UUID), as a phone's double tap.
@@ -231,11 +232,17 @@ class Inspector:
         u, note = str(uuid.uuid4()), f"bench-{self.name}-{n}"
         body = urlencode({"csrf_token": self.token, "client_uuid": u, "verdict": self.rng.choice(VERDICTS),
                           "observed_value": "", "note": note, "base_version": self.seen.get(item, "")})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": self.token, "HX-Request": "true"}
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": self.token}
+        if self.cfg["htmx"]:  # the 保存 button's HTMX partial
+            headers["HX-Request"] = "true"
+            version_re = r'name="base_version" value="(\d+)"'
+        else:  # what a phone's autosave sends (outbox.js, mode "json")
+            headers["Accept"] = "application/json"
+            version_re = r'"version":\s*(\d+)'
         path = f"/inspections/{self.cfg['iid']}/schools/{self.school}/items/{item}"
         results, twice = self.maybe_twice(lambda: self.request("save", "POST", path, body, headers))
         versions = [int(m.group(1)) for r in results if r
-                    for m in [re.search(r'name="base_version" value="(\d+)"', r[2])] if m]
+                    for m in [re.search(version_re, r[2])] if m]
         if versions:
             self.seen[item] = max(versions)
         if any(r and 200 <= r[0] < 300 for r in results):
@@ -367,7 +374,8 @@ def run_one(label, url, args):
             wait_healthy(port, proc)
             stats, acked = Stats(), {"saves": [], "photos": []}
             cfg = {"port": port, "iid": iid, "schools": schools, "items": items, "saves": args.saves,
-                   "photos": args.photos, "think": args.think, "double": args.double_tap}
+                   "photos": args.photos, "think": args.think, "double": args.double_tap,
+                   "htmx": args.htmx}
             ready = threading.Barrier(args.inspectors)
             threads = [threading.Thread(target=Inspector(i, cfg, stats, acked).run, args=(ready,))
                        for i in range(args.inspectors)]
@@ -450,6 +458,8 @@ def main():
     p.add_argument("--schools", type=int, default=10, help="schools the inspectors share (10)")
     p.add_argument("--think-ms", dest="think", default="20-100", help="think time range between operations (20-100)")
     p.add_argument("--double-tap", type=float, default=0.1, help="fraction of saves and photos sent twice (0.1)")
+    p.add_argument("--htmx", action="store_true",
+                   help="save through the 保存 button's HTMX partial instead of the phone's autosave (JSON)")
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     args = p.parse_args()
     raw = args.think
