@@ -3,7 +3,7 @@ without 保存, online and offline (also when the page is left offline mid-typin
 fallback page); a new hearing entry is stored by its tap alone; an edit that cannot be kept yet warns
 on leaving; and on plain HTTP (no service worker) the app says so and captures still queue and arrive."""
 from app.extensions import db
-from app.models import CheckRecord, ClientOp, HearingEntry
+from app.models import CheckRecord, ClientOp, HearingEntry, Interview
 from tests.browser.conftest import (
     CHROMIUM, CHROMIUM_FLAGS, PHONE, login_page, screenshot, wait_queue_empty, wait_saved, wait_until_js,
 )
@@ -200,3 +200,27 @@ def test_typing_left_offline_before_the_pause_is_counted_and_arrives_once(app, d
     assert rec.version == 1 and rec.verdict == "不达标" and rec.note == "3名教师无教师资格证"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(ClientOp.id)).filter_by(kind="check_record", record_id=rec.id)) == 1
+
+
+def test_two_new_interviews_waiting_in_the_queue_stay_two(app, demo, live_server, page):
+    base, iid = live_server.url, demo["inspection"].id
+    login_page(page, base, "inspector1")
+    # no signal for saves: every interview waits in the queue (pages still open)
+    page.route("**/inspections/*/interviews",
+               lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    for who in ("家长 李某", "家长 王某"):
+        page.goto(f"{base}/inspections/{iid}/interviews/new?type=家长")
+        form = page.locator("#interview-form")
+        form.locator("input[name=interviewee]").fill(who)
+        form.locator("label.verdict:has(span:text-is('满意'))").click()
+        page.wait_for_selector("#interview-form [data-save-state]:has-text('待同步')")
+    # the second new interview is a row of its own, not an edit of the first one still waiting
+    wait_until_js(page, "() => DDT.outboxItems().then(items => items.length === 2)")
+    page.unroute("**/inspections/*/interviews")
+    page.evaluate("DDT.drain()")
+    wait_queue_empty(page)
+    with app.app_context():
+        db.session.remove()
+        names = sorted(db.session.scalars(db.select(Interview.interviewee).where(
+            Interview.inspection_id == iid, Interview.interviewee.in_(["家长 李某", "家长 王某"]))))
+    assert names == ["家长 李某", "家长 王某"]

@@ -439,12 +439,14 @@
     el.setAttribute("data-kind", kind || "");
   }
 
-  // A form for a new row (data-autosave-new, e.g. a new hearing entry) is saved like any other:
-  // its first save creates the row, later ones edit it. Each such form on screen is its own row:
-  // its key carries an instance made here, so the blank form that follows it (or the same page
-  // opened again) never merges into, or edits, the row the previous one created.
+  // A form for a new row (data-new-row: a new interview; data-autosave-new: a new hearing entry) is
+  // saved like any other: its first save creates the row, later ones edit it. Each such form on
+  // screen is its own row: its key carries an instance made here, so the blank form that follows it
+  // (or the same page opened again for the next one) never merges into, or edits, the row the
+  // previous one created, even while that one still waits in the queue.
   function formKey(form) {
-    if (form.hasAttribute("data-autosave-new") && !form.getAttribute("data-instance")) form.setAttribute("data-instance", uuid());
+    var fresh = form.hasAttribute("data-new-row") || form.hasAttribute("data-autosave-new");
+    if (fresh && !form.getAttribute("data-instance")) form.setAttribute("data-instance", uuid());
     var instance = form.getAttribute("data-instance");
     return location.pathname + "#" + form.id + (instance ? "~" + instance : "");
   }
