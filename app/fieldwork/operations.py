@@ -168,7 +168,8 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
                 if status == "conflict":
                     db.session.add(RecordConflict(
                         inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base,
-                        overwritten=before, incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id,
+                        overwritten=with_author(before, kind, record), incoming=dict(_jsonable(values), author_id=user.id),
+                        author_id=user.id,
                     ))
                 for k, v in values.items():
                     setattr(record, k, v)
@@ -269,8 +270,8 @@ def save_text_edit(*, kind, record, inspection, user, values, base_version, labe
             continue
         if base != read_version:
             db.session.add(RecordConflict(
-                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base, overwritten=before,
-                incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id))
+                inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base,
+                overwritten=with_author(before, kind, record), incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id))
         for k, v in values.items():
             setattr(record, k, v)
         audit(user, "update", kind, record.id, label, before, _snap(record, keys), inspection.id)
@@ -293,6 +294,27 @@ def _jsonable(values):
 
 def _snap(record, keys):
     return dict(_jsonable({k: getattr(record, k) for k in keys}), version=record.version)
+
+
+def with_author(snapshot, kind, record):
+    """The state a stale save replaces, with who stored it (author_id), for the RecordConflict:
+    the notice goes to that person and 修改冲突 names them. A check record's snapshot carries its
+    author already. Other rows keep their creator (interviews, hearing entries) or no author at all
+    (group summary, feedback), so the last editor is read from the audit log, which every change
+    of a row writes: the latest create/update/restore of this row that set one of its fields.
+    Only a conflict asks; an ordinary save costs nothing more."""
+    if snapshot.get("author_id") is not None:
+        return snapshot
+    keys = set(snapshot) - {"version", "author_id"}
+    entries = db.session.execute(
+        db.select(AuditEntry.user_id, AuditEntry.after)
+        .where(AuditEntry.inspection_id == record.inspection_id, AuditEntry.entity == kind,
+               AuditEntry.entity_id == record.id, AuditEntry.action.in_(("create", "update", "restore")))
+        .order_by(AuditEntry.id.desc()).limit(200))
+    editor = next((uid for uid, after in entries if uid is not None and keys & set(after or {})), None)
+    if editor is None:
+        editor = getattr(record, "updated_by_id", None) or getattr(record, "author_id", None)
+    return dict(snapshot, author_id=editor)
 
 
 def text_field(form, name, label, *, required=False, max_len=2000):

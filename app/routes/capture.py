@@ -50,18 +50,50 @@ def overwritten_notices(inspection_id, user, subject_type, subject_id):
         .where(RecordConflict.inspection_id == inspection_id, RecordConflict.kind == "check_record",
                RecordConflict.resolved_at.is_(None), CheckRecord.subject_type == subject_type,
                CheckRecord.subject_id == subject_id)).all()
-    mine = [(c, code) for c, code in rows if (c.overwritten or {}).get("author_id") == user.id and c.author_id != user.id]
+    return _notices([(c, code) for c, code in rows], user)
+
+
+# What the overwritten person had saved, as the notice names it, by kind (when no verdict, judgement
+# or satisfaction says it).
+WHAT = {"check_record": "答案", "interview": "访谈记录", "hearing_entry": "问答", "department": "总体结论",
+        "group_summary": "综述", "feedback": "反馈意见"}
+
+
+def _notices(pairs, user):
+    """{key: notice HTML} for the (conflict, key) pairs whose conflict replaced `user`'s save (a
+    person's own later save over their own earlier one tells them nothing new). The notice stays on
+    the row while the conflict is open: until the lead keeps one version or restores the other."""
+    mine = [(c, key) for c, key in pairs if (c.overwritten or {}).get("author_id") == user.id and c.author_id != user.id]
     if not mine:
         return {}
     names = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_({c.author_id for c, _ in mine}))).all())
     out = {}
-    for c, code in mine:
+    for c, key in mine:
         was = c.overwritten or {}
         what = "、".join(escape(str(was[k])) for k in ("verdict", "judgement", "satisfaction") if was.get(k))
         note = escape((was.get("note") or "")[:60])
-        out[code] = Markup(
-            f'<div class="flash flash-error conflict-notice" role="alert">您保存的「{what or "答案"}」'
+        out[key] = Markup(
+            f'<div class="flash flash-error conflict-notice" role="alert">您保存的「{what or WHAT.get(c.kind, "答案")}」'
             f'{("（" + note + "）") if note else ""}已被{escape(names.get(c.author_id, ""))}于 '
             f'{local_time(c.created_at, tz_name=current_app.config["TIMEZONE"])} 覆盖：对方保存时没有看到您的答案。两个版本都已留存，'
             f'由组长在「修改冲突」中处理。</div>')
     return out
+
+
+def conflict_notice(kind, inspection_id, record_id):
+    """The notice on one row of another kind than a check item (interview, hearing entry,
+    department check, group summary, feedback) for the signed-in person, or "". A template global:
+    the partials that show such a row are rendered from several routes (the page, the HTMX answer,
+    the refused form), and each shows the notice the same way. One query per kind and request,
+    bounded by the inspection's open conflicts of that kind."""
+    from flask_login import current_user
+
+    if record_id is None or not getattr(current_user, "is_authenticated", False):
+        return ""
+    cache = request.__dict__.setdefault("_conflict_notices", {})  # this request's, never another's
+    if (kind, inspection_id) not in cache:
+        rows = db.session.execute(db.select(RecordConflict).where(
+            RecordConflict.inspection_id == inspection_id, RecordConflict.kind == kind,
+            RecordConflict.resolved_at.is_(None))).scalars().all()
+        cache[(kind, inspection_id)] = _notices([(c, c.record_id) for c in rows], current_user)
+    return cache[(kind, inspection_id)].get(record_id, "")

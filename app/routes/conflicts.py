@@ -6,16 +6,23 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..fieldwork.operations import audit, claim_version
-from ..models import CheckRecord, Department, HearingEntry, Interview
+from ..models import CheckRecord, Department, Feedback, GroupSummary, HearingEntry, Interview
 from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, roles
 from ..permissions import inspection_or_404 as _inspection
+from .capture import conflict_notice
 from .summaries import bp
+
+# the notice on an interview, hearing entry, department check, group summary or feedback whose
+# save was overwritten (check items get theirs from overwritten_notices)
+bp.add_app_template_global(conflict_notice)
 
 
 # ---------------------------------------------------------------- conflicts (two edits from one version)
 
+# every kind a save stores a RecordConflict for: save_versioned_row / save_versioned and
+# save_text_edit (group summary and feedback texts)
 CONFLICT_MODELS = {"check_record": CheckRecord, "hearing_entry": HearingEntry, "interview": Interview,
-                   "department": Department}
+                   "department": Department, "group_summary": GroupSummary, "feedback": Feedback}
 
 
 def _may_resolve(inspection, conflict=None):

@@ -1,9 +1,12 @@
 """A tap is a save, at the phone viewport: a verdict tapped and a note typed reach the server
-without 保存, online and offline; an edit that cannot be kept yet warns on leaving; and on plain
-HTTP (no service worker) the app says so and captures still queue and arrive."""
+without 保存, online and offline (also when the page is left offline mid-typing, onto the worker's
+fallback page); a new hearing entry is stored by its tap alone; an edit that cannot be kept yet warns
+on leaving; and on plain HTTP (no service worker) the app says so and captures still queue and arrive."""
 from app.extensions import db
-from app.models import CheckRecord
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE, login_page, screenshot, wait_saved
+from app.models import CheckRecord, ClientOp, HearingEntry, Interview
+from tests.browser.conftest import (
+    CHROMIUM, CHROMIUM_FLAGS, PHONE, login_page, screenshot, wait_queue_empty, wait_saved, wait_until_js,
+)
 
 
 def _record(app, school, code):
@@ -126,3 +129,98 @@ def test_assigned_schools_archive_and_interview_pages_open_offline(app, demo, li
     page.wait_for_selector("h1:has-text('新访谈')")
     page.click("a.button:has-text('家长')")  # the chosen type's form, for this school, from the phone's copy
     page.wait_for_selector(f"select[name=school_id] option[value='{school.id}'][selected]", state="attached")
+
+
+def _entries(app, question):
+    with app.app_context():
+        db.session.remove()
+        return db.session.execute(db.select(HearingEntry).filter_by(question=question)).scalars().all()
+
+
+def test_a_new_hearing_entry_is_stored_by_the_tap_alone(app, demo, live_server, page):
+    base, iid = live_server.url, demo["inspection"].id
+    login_page(page, base, "inspector1")
+    page.goto(f"{base}/inspections/{iid}/hearing")
+    new = page.locator("#hearing-new")
+    new.locator("textarea[name=question]").fill("全县教师编制缺口何时补齐？")
+    new.locator("label.verdict:has(span:text-is('差'))").click()
+    page.click("nav.crumbs a")  # straight away: no 添加, no pause
+    page.wait_for_load_state()
+    wait_queue_empty(page)
+    wait_until_js(page, "() => !Object.keys(localStorage).some(k => k.startsWith('ddt-draft:'))")
+    stored = _entries(app, "全县教师编制缺口何时补齐？")
+    assert len(stored) == 1 and stored[0].judgement == "差" and stored[0].version == 1
+    # back on the page it is in the list, and the form for a new entry is blank
+    page.goto(f"{base}/inspections/{iid}/hearing")
+    assert page.locator(f"#entry-{stored[0].id} [data-save-state]").inner_text().find("第 1 版") != -1
+    assert page.locator("#hearing-new textarea[name=question]").input_value() == ""
+
+
+def test_a_new_hearing_entry_typed_after_the_tap_edits_it_and_add_gives_a_blank_form(app, demo, live_server, page):
+    base, iid = live_server.url, demo["inspection"].id
+    login_page(page, base, "inspector1")
+    page.goto(f"{base}/inspections/{iid}/hearing")
+    new = page.locator("#hearing-new")
+    new.locator("textarea[name=question]").fill("大班额何时消除？")
+    new.locator("label.verdict:has(span:text-is('一般'))").click()
+    new.locator("textarea[name=answer]").fill("2026年秋季")
+    new.locator("button[type=submit]").click()
+    page.wait_for_selector("#entries form.entry textarea[name=answer]:text-is('2026年秋季')", state="attached")
+    assert page.locator("#hearing-new textarea[name=question]").input_value() == ""
+    wait_queue_empty(page)
+    # the next entry is a row of its own: it never edits the one just added
+    new = page.locator("#hearing-new")
+    new.locator("textarea[name=question]").fill("经费何时到位？")
+    new.locator("label.verdict:has(span:text-is('好'))").click()
+    wait_saved(page, "#hearing-new", 1)
+    first, second = _entries(app, "大班额何时消除？"), _entries(app, "经费何时到位？")
+    assert len(first) == 1 and first[0].answer == "2026年秋季" and first[0].judgement == "一般"
+    assert len(second) == 1 and second[0].id != first[0].id and second[0].version == 1
+
+
+def test_typing_left_offline_before_the_pause_is_counted_and_arrives_once(app, demo, live_server, phone, page):
+    base, iid, school = live_server.url, demo["inspection"].id, _school(demo)
+    login_page(page, base, "inspector1")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
+    phone.set_offline(True)
+    item = page.locator("#item-G12")
+    item.locator("label.verdict:has(span:text-is('不达标'))").click()
+    page.wait_for_selector("#item-G12 [data-save-state]:has-text('待同步')")
+    item.locator("textarea[name=note]").fill("3名教师无教师资格证")
+    page.goto(f"{base}/inspections/{iid}/conflicts")  # mid-typing, offline, to a page the phone has no copy of
+    page.wait_for_selector("h1:has-text('当前没有网络')")  # the worker's fallback page
+    page.wait_for_function("() => ((document.getElementById('sync-badge') || {}).textContent || '') === '待同步 1'")
+    assert _record(app, school, "G12") is None
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_queue_empty(page)
+    rec = _record(app, school, "G12")
+    assert rec.version == 1 and rec.verdict == "不达标" and rec.note == "3名教师无教师资格证"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ClientOp.id)).filter_by(kind="check_record", record_id=rec.id)) == 1
+
+
+def test_two_new_interviews_waiting_in_the_queue_stay_two(app, demo, live_server, page):
+    base, iid = live_server.url, demo["inspection"].id
+    login_page(page, base, "inspector1")
+    # no signal for saves: every interview waits in the queue (pages still open)
+    page.route("**/inspections/*/interviews",
+               lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    for who in ("家长 李某", "家长 王某"):
+        page.goto(f"{base}/inspections/{iid}/interviews/new?type=家长")
+        form = page.locator("#interview-form")
+        form.locator("input[name=interviewee]").fill(who)
+        form.locator("label.verdict:has(span:text-is('满意'))").click()
+        page.wait_for_selector("#interview-form [data-save-state]:has-text('待同步')")
+    # the second new interview is a row of its own, not an edit of the first one still waiting
+    wait_until_js(page, "() => DDT.outboxItems().then(items => items.length === 2)")
+    page.unroute("**/inspections/*/interviews")
+    page.evaluate("DDT.drain()")
+    wait_queue_empty(page)
+    with app.app_context():
+        db.session.remove()
+        names = sorted(db.session.scalars(db.select(Interview.interviewee).where(
+            Interview.inspection_id == iid, Interview.interviewee.in_(["家长 李某", "家长 王某"]))))
+    assert names == ["家长 李某", "家长 王某"]

@@ -99,13 +99,16 @@
   function markQueuedForms(items) {
     document.querySelectorAll(".queued-note").forEach(function (n) { n.remove(); });
     var byForm = {};
+    var forms = {};
     items.forEach(function (item) {
-      if (!item.formId || item.page !== location.pathname) return;
-      (byForm[item.formId] = byForm[item.formId] || []).push(item);
+      var form = formOf(item);
+      if (!form) return;
+      var key = item.formKey || item.formId;
+      (byForm[key] = byForm[key] || []).push(item);
+      forms[key] = form;
     });
     Object.keys(byForm).forEach(function (id) {
-      var form = document.getElementById(id);
-      if (!form) return;
+      var form = forms[id];
       var list = byForm[id];
       var failed = list.filter(function (i) { return i.status === "failed"; });
       var waiting = list.length - failed.length;
@@ -257,7 +260,7 @@
       });
       return Promise.all(work);
     }).then(function () {
-      var form = item.formId && item.page === location.pathname ? document.getElementById(item.formId) : null;
+      var form = formOf(item);
       if (!form) return;
       var base = form.querySelector("input[name=base_version]");
       if (base) base.value = String(j.version);
@@ -436,7 +439,26 @@
     el.setAttribute("data-kind", kind || "");
   }
 
-  function formKey(form) { return location.pathname + "#" + form.id; }
+  // A form for a new row (data-new-row: a new interview; data-autosave-new: a new hearing entry) is
+  // saved like any other: its first save creates the row, later ones edit it. Each such form on
+  // screen is its own row: its key carries an instance made here, so the blank form that follows it
+  // (or the same page opened again for the next one) never merges into, or edits, the row the
+  // previous one created, even while that one still waits in the queue.
+  function formKey(form) {
+    var fresh = form.hasAttribute("data-new-row") || form.hasAttribute("data-autosave-new");
+    if (fresh && !form.getAttribute("data-instance")) form.setAttribute("data-instance", uuid());
+    var instance = form.getAttribute("data-instance");
+    return location.pathname + "#" + form.id + (instance ? "~" + instance : "");
+  }
+
+  // The form on this page a queued item was made from, or null (another page, a form since
+  // replaced by a blank one for the next row).
+  function formOf(item) {
+    if (!item.formId || item.page !== location.pathname) return null;
+    var form = document.getElementById(item.formId);
+    if (!form || (item.formKey && form.matches("form[data-autosave]") && formKey(form) !== item.formKey)) return null;
+    return form;
+  }
 
   function missing(form) {
     // why this form cannot be stored yet, or null
@@ -540,6 +562,7 @@
       return Promise.resolve();
     }
     lastKept.set(form, content);
+    keepDraft(form);  // kept at once: a page left right after a tap loses nothing while the queue writes
     setState(form, navigator.onLine ? "保存中…" : "待同步：已保存在本机，联网后自动提交", navigator.onLine ? "saving" : "queued");
     handing.add(form);
     return queueSave(item).then(function () {
@@ -570,8 +593,78 @@
     if (!form.hasAttribute || !form.hasAttribute("data-autosave")) return;
     evt.preventDefault();
     evt.stopImmediatePropagation();
-    autosave(form);
+    if (form.hasAttribute("data-autosave-new")) addAndNext(form);
+    else autosave(form);
   }, true);
+
+  // 添加 on a form for a new row: the row is saved (a tap saved it already; this hands over what
+  // was typed since), then the page shows it in its list (data-autosave-new names the list) and a
+  // blank form takes this one's place for the next row. Offline the row waits in the queue (待同步)
+  // and the blank form comes at once. A refused save keeps the form, with the reason shown.
+  var blanks = new Map();  // form id -> the blank form as the page first showed it
+
+  function addAndNext(form) {
+    if (missing(form)) return autosave(form);  // says what is missing; nothing to add yet
+    var key = formKey(form);
+    var list = form.getAttribute("data-autosave-new");
+    return autosave(form).then(function () { return settled(key); }).then(function (state) {
+      if (state === "failed") return;
+      return (state === "stored" && list ? showNewRows(list) : Promise.resolve()).then(function () {
+        var blank = blanks.get(form.id);
+        if (!blank || !document.contains(form)) return;
+        var fresh = blank.cloneNode(true);
+        renewUuid(fresh);
+        clearTimeout(timers.get(form));
+        timers.delete(form);
+        dirty.delete(form);
+        form.replaceWith(fresh);
+        fresh.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+        if (state === "queued") flash("已保存在本机，联网后自动提交。", "success");
+        return refreshBadge();
+      });
+    });
+  }
+
+  // "stored" once nothing of this form waits in the queue, "failed" if the server refused it,
+  // "queued" while offline (or still waiting after a while: it stays safe in the queue).
+  function settled(key) {
+    var waited = 0;
+    return new Promise(function (resolve) {
+      (function check() {
+        allItems().then(function (items) {
+          var mine = items.filter(function (i) { return i.formKey === key; });
+          if (mine.some(function (i) { return i.status === "failed"; })) return resolve("failed");
+          if (!mine.length) return resolve("stored");
+          if (!navigator.onLine || waited >= 15000) return resolve("queued");
+          waited += 150;
+          setTimeout(check, 150);
+        }, function () { resolve("queued"); });
+      })();
+    });
+  }
+
+  // Rows the server has and this page does not show yet are added to the list (rows on screen are
+  // left as they are: someone may be typing in one).
+  function showNewRows(selector) {
+    var here = document.querySelector(selector);
+    if (!here) return Promise.resolve();
+    return fetch(location.pathname + location.search, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      return r.ok ? r.text() : "";
+    }).then(function (text) {
+      var there = new DOMParser().parseFromString(text || "", "text/html").querySelector(selector);  // inert until adopted
+      if (!there) return;
+      Array.prototype.forEach.call(there.children, function (row) {
+        if (!row.id || document.getElementById(row.id)) return;
+        var el = document.importNode(row, true);
+        here.appendChild(el);
+        if (window.htmx) htmx.process(el);
+        el.querySelectorAll("input[name=client_uuid]").forEach(function (i) { i.value = uuid(); });
+        el.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+        var forms = el.matches("form[data-autosave]") ? [el] : Array.prototype.slice.call(el.querySelectorAll("form[data-autosave]"));
+        forms.forEach(function (f) { if (!missing(f)) lastKept.set(f, contentOf(itemFor(f))); });
+      });
+    }).catch(function () { /* the row is stored; the list shows it on the next load */ });
+  }
 
   // Drafts left by a page that was closed or left mid-edit go to the queue on the next page.
   function adoptDrafts() {
@@ -595,7 +688,7 @@
 
   document.addEventListener("ddt:failed", function (evt) {
     var item = evt.detail.item;
-    var form = item.formId && item.page === location.pathname ? document.getElementById(item.formId) : null;
+    var form = formOf(item);
     if (form) lastKept.delete(form);  // the same content may be sent again after a refusal
   });
 
@@ -686,8 +779,8 @@
 
   // Queued items are safe on the phone: leaving (or tapping a link offline) asks nothing. What
   // is not kept anywhere yet is an edit that cannot be saved (no verdict chosen): that warns.
-  // Other capture forms (a new hearing entry is added with its button): typed into and not yet
-  // handed over is an edit that would be lost.
+  // Other capture forms (without data-autosave): typed into and not yet handed over is an edit
+  // that would be lost.
   var typedPlain = new Set();
   document.addEventListener("input", function (evt) {
     var form = evt.target.form;
@@ -722,6 +815,11 @@
     } catch (e) { /* nothing stashed */ }
     document.querySelectorAll("input[name=client_uuid]").forEach(function (i) { i.value = uuid(); });
     document.querySelectorAll("[data-photo-widget]").forEach(photoWidget);
+    document.querySelectorAll("form[data-autosave-new]").forEach(function (f) {
+      var blank = f.cloneNode(true);
+      blank.removeAttribute("data-instance");
+      blanks.set(f.id, blank);
+    });
     document.querySelectorAll("form[data-autosave]").forEach(function (f) {
       if (!missing(f)) lastKept.set(f, contentOf(itemFor(f)));  // as the server showed it
     });
