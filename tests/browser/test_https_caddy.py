@@ -2,7 +2,8 @@
 temporary directory) on a free loopback port in front of the app (PROXY_FIX=1, as `make serve`
 runs it). Over HTTPS, trusting Caddy's own root: pages, static files and /sw.js come compressed
 with the security headers and HSTS; versioned static files are cached for a year and /sw.js is
-not; a body over the app's limit stops at the proxy; a cold phone visit stays under 60 KB; and
+not; a body over the app's limit stops at the proxy and one just under it (more than 15 MB, at most
+15 MiB) reaches the app; a cold phone visit stays under 60 KB; and
 Chromium, trusting Caddy's certificate by its key, registers the service worker."""
 import base64
 import gzip
