@@ -57,6 +57,9 @@ def create_app(config_name=None, **overrides):
 
     app.jinja_env.globals["get_standard"] = get_standard
     app.jinja_env.globals["query_args"] = query_args
+    from .indicators.school_data import template as school_data_template
+
+    app.jinja_env.globals["school_data_template"] = school_data_template  # its limits, e.g. max_errors_shown
     from .routes.photos import photo_box
 
     app.jinja_env.globals["photo_box"] = photo_box

@@ -73,7 +73,8 @@ def test_parse_reads_full_width_digits_refuses_decimal_commas_and_checks_limits(
     values, errors = form.parse({
         "小学.students": "８５６", "小学.teachers": "1,234", "小学.books": "215,6", "小学.classes": "-1",
         "小学.max_class": "45.5", "小学.teaching_area": "３２１０．５", "boarding": "否", "year_built": "",
-        "小学.key_teachers": "abc", "小学.multimedia_rooms": "99999",
+        "小学.key_teachers": "abc", "小学.multimedia_rooms": "99999", "小学.sports_outdoor": "inf",
+        "小学.sports_indoor": "nan", "小学.equipment_value": "-Infinity",
     }, s, ["小学"])
     assert values["小学.students"] == 856 and values["小学.teachers"] == 1234
     assert values["小学.teaching_area"] == 3210.5 and values["boarding"] is False
@@ -83,6 +84,8 @@ def test_parse_reads_full_width_digits_refuses_decimal_commas_and_checks_limits(
     assert errors["小学.max_class"] == "请填写整数"
     assert "不是数字" in errors["小学.key_teachers"]
     assert "不能大于 1000间" in errors["小学.multimedia_rooms"]
+    for key in ("小学.sports_outdoor", "小学.sports_indoor", "小学.equipment_value"):
+        assert "不是有限的数" in errors[key] and key not in values
     missing = dict(form.missing(values, s, ["小学"]))
     assert missing["year_built"] == "建校年份" and missing["小学.classes"] == "小学·班级数"
     assert "小学.students" not in missing

@@ -3,6 +3,8 @@ HTTPS, which behind the proxy is known from X-Forwarded-Proto (PROXY_FIX)."""
 import re
 
 from app import create_app
+from tests.conftest import login
+from tests.test_permissions import walk_demo  # noqa: F401  (fixture)
 
 
 def test_headers_on_a_page_and_a_static_file(client):
@@ -18,16 +20,35 @@ def test_headers_on_a_page_and_a_static_file(client):
         assert "Strict-Transport-Security" not in resp.headers  # plain HTTP
 
 
-def test_no_inline_script_or_style_attribute_in_pages(client, demo):
-    from tests.conftest import login
+def test_no_inline_script_or_style_attribute_in_pages(app, client, walk_demo):
+    """Every GET page of the app (the URL map walked as in tests/test_permissions.py, with the
+    demo's fieldwork, reports and imports, each page as a role allowed to see it) carries no
+    inline script, event handler, javascript: URL or style attribute: the CSP would block them."""
+    from app.demo import add_demo_activity
+    from tests.test_permissions import ROLE_USERS, RULES, build_url
 
-    login(client, "lead")
-    iid = demo["inspection"].id
-    for path in ("/login", "/", f"/inspections/{iid}", f"/inspections/{iid}/schools/{demo['inspection'].visits[0].school_id}",
-                 f"/inspections/{iid}/reports", "/counties/510999/qr", f"/inspections/{iid}/report"):
-        html = client.get(path).get_data(as_text=True)
-        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
-        assert not re.search(r"\son[a-z]+=|hx-on|\sstyle=", html), path
+    add_demo_activity(walk_demo)
+    user, token, checked = None, None, 0
+    for rule in RULES:
+        if "GET" not in rule.methods:
+            continue
+        allowed = getattr(app.view_functions[rule.endpoint], "_roles", None) or ("lead",)
+        username = ROLE_USERS["lead" if "lead" in allowed else allowed[0]]
+        if username != user:
+            if token:
+                client.post("/logout", data={"csrf_token": token})
+            user, token = username, login(client, username)
+        url = build_url(app, rule, walk_demo)
+        resp = client.get(url)
+        if resp.mimetype != "text/html":
+            continue
+        html = resp.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        bad = re.search(r".{0,60}(\son[a-z]+\s*=|hx-on|\sstyle\s*=).{0,60}", html, re.I | re.S)
+        assert not bad, (url, bad and bad.group(0))
+        assert not re.search(r"javascript:", html, re.I), url
+        checked += 1
+    assert checked >= 45  # the walk really rendered the app's pages
 
 
 def test_hsts_over_https_and_behind_the_proxy(app, tmp_path):

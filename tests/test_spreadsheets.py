@@ -1,5 +1,6 @@
-"""Tables as offices keep them, and hostile ones refused before they cost anything (no Flask:
-app.spreadsheets and the school data template that reads through it)."""
+"""Tables as offices keep them, and hostile ones refused before they cost anything (app.spreadsheets
+and the school data template that reads through it; at the end, the same refusals through the upload
+routes, as a logged-in user with CSRF)."""
 import io
 import subprocess
 import time
@@ -125,3 +126,81 @@ def test_the_upload_page_lists_the_first_200_errors_with_the_total(client, demo)
     assert resp.status_code == 422
     assert "文件有 300 处错误" in page and "以下列出前 200 处" in page
     assert page.count("<li>") == 200
+
+
+# ----------------------------------------------------------------------------- through HTTP
+
+
+def _rows(*models):
+    from app.extensions import db
+
+    return {m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m)) for m in models}
+
+
+ZIP_DIRECTORY_REFUSAL = "解压后达"  # only check_archive() says this: the zip's directory, read before any sheet
+
+
+def test_a_zip_bomb_uploaded_as_school_data_is_refused_and_nothing_stored(client, demo):
+    """Uploaded by a logged-in admin with CSRF, on the county page and the province page: the
+    refusal is the zip-directory check's (so the sheet was never parsed) and no row is stored."""
+    from app.models import DataImport, SchoolSectionData
+    from tests.conftest import login, text_of
+
+    bomb = zip_bomb()
+    token = login(client, "admin")
+    before = _rows(DataImport, SchoolSectionData)
+    for url in (f"/counties/{demo['county'].code}/data/upload", "/school-data/province/upload"):
+        for headers in ({}, {"HX-Request": "true"}):
+            resp = client.post(url, data={"csrf_token": token, "year": "2025", "file": (io.BytesIO(bomb), "学校数据.xlsx")},
+                               headers=headers, content_type="multipart/form-data")
+            assert resp.status_code == 422, (url, resp.status_code)
+            page = text_of(resp)
+            assert "未保存任何数据" in page and ZIP_DIRECTORY_REFUSAL in page and "已拒绝读取" in page, (url, page[:300])
+    assert _rows(DataImport, SchoolSectionData) == before
+
+
+def test_a_zip_bomb_uploaded_as_a_roster_is_refused_and_no_draw_stored(client, demo):
+    from app.models import Draw
+    from tests.conftest import login, text_of
+
+    iid = demo["inspection"].id
+    token = login(client, "lead")
+    before = _rows(Draw)
+    resp = client.post(f"/inspections/{iid}/draws/interviewees", follow_redirects=True, content_type="multipart/form-data",
+                       data={"csrf_token": token, "count": "3", "roster": (io.BytesIO(zip_bomb(80)), "名单.xlsx")})
+    page = text_of(resp)
+    assert "未抽取" in page and ZIP_DIRECTORY_REFUSAL in page and "已拒绝读取" in page
+    assert _rows(Draw) == before
+
+
+def test_pasted_roster_text_has_the_files_line_cap(client, demo):
+    from app.fieldwork.roster import ROSTER_LIMITS
+    from app.models import Draw
+    from tests.conftest import login, text_of
+
+    too_long = "姓名\n" + "".join(f"群众{i}\n" for i in range(ROSTER_LIMITS.max_rows + 1))
+    with pytest.raises(DrawError, match=f"超过上限 {ROSTER_LIMITS.max_rows} 行"):
+        parse_roster(text=too_long)
+    assert len(parse_roster(text=too_long.rsplit("群众", 1)[0])) == ROSTER_LIMITS.max_rows  # at the cap: read
+    iid = demo["inspection"].id
+    token = login(client, "lead")
+    resp = client.post(f"/inspections/{iid}/draws/interviewees", follow_redirects=True,
+                       data={"csrf_token": token, "count": "3", "roster_text": too_long})
+    assert f"未抽取：粘贴的名单有 {ROSTER_LIMITS.max_rows + 2} 行，超过上限 {ROSTER_LIMITS.max_rows} 行" in text_of(resp)
+    assert _rows(Draw) == {"Draw": 0}
+
+
+def test_the_error_list_shows_as_many_errors_as_the_data_file_says(client, demo, monkeypatch):
+    """max_errors_shown in app/standards/school-data.json decides how many errors are listed."""
+    from app.indicators.school_data import template
+    from tests.conftest import login, text_of
+
+    monkeypatch.setitem(template(), "max_errors_shown", 3)
+    token = login(client, "admin")
+    bad = "\n".join([",".join(headers())] + [",".join(["x"] * len(headers()))] * 6).encode("utf-8")
+    resp = client.post(f"/counties/{demo['county'].code}/data/upload", headers={"HX-Request": "true"},
+                       content_type="multipart/form-data",
+                       data={"csrf_token": token, "year": "2025", "file": (io.BytesIO(bad), "学校数据.csv")})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "以下列出前 3 处" in text_of(resp) and html.count("<li>") == 3

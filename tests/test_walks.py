@@ -1,4 +1,5 @@
-"""Walks over every route (issue 12): no GET writes a row, for any role; a group lead acts only
+"""Walks over every route (issue 12): no GET writes a row, for any role (the office, the team
+lead, inspectors, the 评估专家 and a 学校填报员); a group lead acts only
 on their own group's conflicts, photos and summary (the team lead on all); 403 otherwise."""
 import uuid
 
@@ -9,7 +10,7 @@ from app.demo import add_demo_activity
 from app.extensions import db
 from app.models import Photo, RecordConflict
 from tests.conftest import login
-from tests.test_permissions import RULES, build_url
+from tests.test_permissions import RULES, add_walk_records, build_url
 from tests.test_photo_routes import upload
 
 
@@ -19,7 +20,8 @@ def _counts():
 
 def test_no_get_writes_a_row(app, client, demo):
     add_demo_activity(demo)
-    for username in ("admin", "lead", "inspector1", "inspector4"):
+    add_walk_records(demo, client)  # reports with evidence, pending imports: their pages are walked too
+    for username in ("admin", "lead", "inspector1", "inspector4", "expert", "reporter1"):
         token = login(client, username)
         before = _counts()
         for rule in RULES:

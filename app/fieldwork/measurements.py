@@ -1,6 +1,7 @@
 """Things measured on site for a checklist item (rooms and their areas for G3, class sizes
 counted for G5): parsing the rows a phone sends and judging them against the standard's limits.
 No Flask here; the limits come from the standard file."""
+import math
 import re
 
 MAX_ROWS = 30
@@ -23,6 +24,8 @@ def parse_rows(form, max_rows=MAX_ROWS):
             value = float(raw)
         except ValueError:
             raise MeasureError(f"第 {i + 1} 行实测值「{raw or '（空）'}」不是数字。") from None
+        if not math.isfinite(value):
+            raise MeasureError(f"第 {i + 1} 行实测值「{raw}」不是有限的数，请填写实际测得的数字。")
         if value < 0 or value > 100000:
             raise MeasureError(f"第 {i + 1} 行实测值 {raw} 超出合理范围。")
         rows.append({"label": label[:40] or f"第{i + 1}项", "value": value})

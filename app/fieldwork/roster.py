@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..spreadsheets import Limits, SpreadsheetError, read_first_sheet
+from ..spreadsheets import Limits, SpreadsheetError, _mb, read_first_sheet
 from .draws import DrawError
 
 # A roster is a few hundred people: anything far larger is refused before it is read.
@@ -72,6 +72,16 @@ def _read_table(file_bytes: bytes, filename: str | None) -> list[list[str]]:
     return [[_cell_text(v) for v in row] for row in rows]
 
 
+def _check_pasted_size(text: str, limits: Limits = ROSTER_LIMITS) -> None:
+    """Pasted text is held to the same caps as a roster file: its size and its number of lines."""
+    size = len(text.encode("utf-8"))
+    if size > limits.max_bytes:
+        raise DrawError(f"粘贴的名单大小 {_mb(size)}，超过上限 {_mb(limits.max_bytes)}，请分批抽取或上传名单文件。")
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    if lines > limits.max_rows + 1:  # + a header line, as for a file
+        raise DrawError(f"粘贴的名单有 {lines} 行，超过上限 {limits.max_rows} 行，请删减后重试。")
+
+
 def parse_roster(
     text: str | None = None,
     file_bytes: bytes | None = None,
@@ -94,6 +104,7 @@ app.spreadsheets (capped before parsing).
         rows = _read_table(file_bytes, filename)
         people = _rows_to_people(rows, default_type)
     else:
+        _check_pasted_size(text or "")
         people = []
         for raw in (text or "").splitlines():
             line = raw.strip()

@@ -1,6 +1,7 @@
 """Photo upload (one photo per request, from the outbox), serving, galleries, captions,
 deletion by the author and marking as evidence. The image work is app.media.photos; storage is
 app.media.storage (local folder or an S3-compatible bucket)."""
+import math
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -45,12 +46,19 @@ def storage():
     return ext["ddt_storage"]
 
 
+COORDINATE_RANGE = {"lat": 90.0, "lng": 180.0}  # |latitude| ≤ 90°, |longitude| ≤ 180°
+
+
 def _float(name):
+    """A finite number the phone sent (a coordinate also within its range), else None: a bad
+    location is dropped, the photo is still kept."""
     try:
         v = float(request.form.get(name, ""))
     except ValueError:
         return None
-    return v if v == v else None
+    if not math.isfinite(v) or abs(v) > COORDINATE_RANGE.get(name, math.inf):
+        return None
+    return v
 
 
 def _taken_at():

@@ -41,3 +41,34 @@ def test_main_pages_raise_no_csp_violation(app, demo, live_server, browser):
         context.close()
         bad = [m for m in messages if "Content Security Policy" in m[2] or "Refused to" in m[2] or m[1] == "pageerror"]
         assert not bad, bad
+
+
+def test_setup_member_filter_narrows_the_list(app, demo, live_server, page):
+    """The member filter on 检查准备 (bound by page.js, no inline handler) narrows the user list."""
+    with app.app_context():
+        from app.extensions import db
+        from app.models import User
+
+        for k in range(1, 11):
+            u = User(username=f"duxue{k:02d}", name=f"候选督学{k:02d}", role="inspector")
+            u.set_password("demo1234")
+            db.session.add(u)
+        u = User(username="wangfang", name="王芳", role="inspector")
+        u.set_password("demo1234")
+        db.session.add(u)
+        db.session.commit()
+    iid = demo["inspection"].id
+    login_page(page, live_server.url, "lead")
+    page.goto(f"{live_server.url}/inspections/{iid}/setup")
+    box = page.locator("input.member-filter")
+    select = page.locator("select[name=user_id]")
+    visible = "s => Array.from(s.options).filter(o => !o.hidden).map(o => o.text)"
+    assert len(select.evaluate(visible)) >= 11
+    box.fill("王芳")
+    assert select.evaluate(visible) == ["王芳（wangfang，督学）"]
+    assert select.evaluate("s => s.selectedOptions[0].text").startswith("王芳")
+    box.fill("duxue0")
+    shown = select.evaluate(visible)
+    assert len(shown) == 9 and all("duxue0" in t for t in shown)
+    box.fill("")
+    assert len(select.evaluate(visible)) >= 11

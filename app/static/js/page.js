@@ -1,5 +1,6 @@
 /* 督导通 page behaviours that used to be inline (the Content-Security-Policy allows no inline
- * script): print buttons, confirmations before a form is sent, download progress, upload progress. */
+ * script): print buttons, confirmations before a form is sent, select filters, download progress,
+ * upload progress. */
 (function () {
   "use strict";
   document.addEventListener("click", function (evt) {
@@ -11,6 +12,24 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { evt.preventDefault(); evt.stopImmediatePropagation(); }
   }, true);
+
+  // A search box that narrows a <select> of the same form (data-filter-select="<select name>"):
+  // options not matching are hidden, and a hidden selection moves to the first match.
+  document.addEventListener("input", function (evt) {
+    var box = evt.target;
+    var name = box.getAttribute && box.getAttribute("data-filter-select");
+    if (!name || !box.form) return;
+    var select = box.form.elements[name];
+    if (!select || !select.options) return;
+    var q = box.value.trim().toLowerCase(), first = null;
+    for (var i = 0; i < select.options.length; i++) {
+      var o = select.options[i], match = !q || o.text.toLowerCase().indexOf(q) !== -1;
+      o.hidden = !match;
+      if (match && !first) first = o;
+    }
+    var chosen = select.selectedOptions && select.selectedOptions[0];
+    if (first && chosen && chosen.hidden) first.selected = true;
+  });
 
   // Upload progress: htmx relays the XHR's upload progress as htmx:xhr:progress.
   document.addEventListener("htmx:xhr:progress", function (evt) {
