@@ -67,7 +67,9 @@ def group_problems(group):
         elif r.subject_type == "archive_county":
             where = "县级档案"
         text = wording.finding(standard.indicators.get(r.indicator_code), item, r.verdict, r.observed_value,
-                               r.measurements, r.note)
+                               r.measurements, r.note,
+                               per_pupil=verified_per_pupil(group.inspection, r.school_id, r.indicator_code,
+                                                            r.observed_value) if r.subject_type == "school" else None)
         if r.subject_type == "department" and where:  # a department is named in its finding (it has no column)
             text = f"{where}：{text}"
         out.append({
@@ -89,6 +91,43 @@ def group_problems(group):
                     "department_id": None, "author_id": e.author_id,
                     "text": f"陈述答辩中“{e.question}”的回答评价为{e.judgement}" + (f"：{e.note}" if e.note else "")})
     return out
+
+
+def verified_per_pupil(inspection, school_id, code, observed):
+    """{学段: value} of a 资源配置 indicator with the count or area verified on site in place of the
+    reported one: the school's stored rows (its latest data year up to the inspection's) with the
+    numerator replaced — a combined school's total split between its 学段 by the standard's
+    weights — and computed by the same formula the indicator is judged by. None when the item is
+    not such an indicator, the value is not a number or the school has no data."""
+    from ..indicators.metrics import indicator_values
+    from ..indicators.school_import import school_frame
+    from ..indicators.split import split_shared, weights_for
+
+    standard = inspection.standard
+    indicator = standard.indicators.get(code or "")
+    if not indicator or not indicator.get("formula") or not indicator.get("thresholds") or not school_id:
+        return None
+    try:
+        total = float(str(observed).replace(",", "").strip())
+    except ValueError:
+        return None
+    frame, _year = school_frame(school_id, inspection.year)
+    if frame is None or frame.empty:
+        return None
+    frame = frame.copy()
+    numerator = indicator["formula"]["numerator"]
+    sections = list(frame["学段"])
+    weights = weights_for(standard, db.session.get(School, school_id).school_type)
+    if weights:  # the verified total is the whole school's: each 学段 its weighted share
+        pupils = dict(zip(sections, frame["在校生数"]))
+        if "高中" in weights:
+            pupils["高中"] = frame["高中在校生数"].fillna(0).max()
+        shares = split_shared(total, pupils, weights, integer=total.is_integer())
+        frame[numerator] = [shares.get(s, 0) for s in sections]
+    else:
+        frame[numerator] = total / len(sections) if len(sections) > 1 else total
+    values = indicator_values(frame, standard, [code])[code]
+    return {sec: float(v) for sec, v in zip(sections, values) if v == v}
 
 
 def summary_for(group):
