@@ -162,19 +162,23 @@ def opening(county, standard, level, start, end, figures, desk):
     if visited:
         types = by_type(f.get("visited_by_type") or {})
         field.append(f"实地检查学校{visited}所" + (f"，其中{types}" if types else ""))
+    if f.get("forums"):
+        kinds = "、".join(f"{t.replace('/', '、')}座谈会{v[0]}个" for t, v in (f.get("forums_by_type") or {}).items())
+        field.append(f"召开座谈会{f['forums']}个" + (f"（{kinds}）" if kinds else "") +
+                     (f"，参加座谈{f['forum_people']}人" if f.get("forum_people") else ""))
     interviews = f.get("interviews") or 0
     if interviews:
         kinds = "、".join(f"{t}{n}人" for t, n in (f.get("interviews_by_type") or {}).items())
         field.append(f"随机访谈{interviews}人" + (f"，其中{kinds}" if kinds else ""))
+    if f.get("questionnaires"):
+        field.append(f"回收调查问卷{f['questionnaires']}份")
     if f.get("hearing_entries"):
         field.append(f"听取县级人民政府陈述答辩并提问{f['hearing_entries']}个")
-    if f.get("archives_checked"):
-        field.append(f"查阅档案资料{f['archives_checked']}项")
     deps = f.get("departments") or []
     if deps:
         field.append(f"走访{'、'.join(deps)}等{len(deps)}个部门")
-    if f.get("questionnaires"):
-        field.append(f"回收调查问卷{f['questionnaires']}份")
+    if f.get("archives_checked"):
+        field.append(f"查阅档案资料{f['archives_checked']}项")
     if field:
         out.append("；".join(field) + "。")
     return "".join(out)
