@@ -237,11 +237,13 @@ def test_row_heights_count_what_fits_and_a_long_block_names_its_school_on_the_ne
     from datetime import date
 
     from app.reports.data import RectificationData, RectRow
-    from app.reports.xlsx_lists import SCHOOL_WIDTHS, build_rectification_xlsx, wrapped_lines
+    from app.reports.xlsx_lists import COUNTY_WIDTHS, SCHOOL_WIDTHS, build_rectification_xlsx, print_scale, wrapped_lines
 
-    # 44 units ≈ 302 px of text: 18 CJK characters (16 px each) a line, or 37 half-width ones
-    assert wrapped_lines("教" * 18, 44) == 1 and wrapped_lines("教" * 19, 44) == 2
-    assert wrapped_lines("a" * 37, 44) == 1 and wrapped_lines("教\n教", 44) == 2
+    # 44 units of the Arial 11 default font = 352 px, 344 px of text: 21 CJK characters (16 px
+    # each) a line, or 43 half-width ones (LibreOffice prints 22; Excel's inner margins are wider)
+    assert wrapped_lines("教" * 21, 44) == 1 and wrapped_lines("教" * 22, 44) == 2
+    assert wrapped_lines("a" * 43, 44) == 1 and wrapped_lines("a" * 44, 44) == 2 and wrapped_lines("教\n教", 44) == 2
+    assert print_scale(SCHOOL_WIDTHS) == 1 and print_scale(COUNTY_WIDTHS) == 1  # breaks placed here are the printer's
     long = "学校专任教师持证上岗率未达到百分之百，抽查发现部分教师无教师资格证" * 3
     data = RectificationData("示范县", date(2026, 11, 22), [
         ("城关小学", [RectRow(long, long, date(2027, 6, 1)) for _ in range(8)])], [])
