@@ -139,7 +139,7 @@ def feedback_drafts(inspection, fb, figures=None, sections=None):
         "achievements": "\n".join(wording.achievements(strengths)),
         "problems_text": "\n".join(wording.problem_themes(facts,
                                                           figures.get("schools_visited") or 0)),
-        "requirements": "\n".join(wording.directions([f["theme"] for f in facts], [])),
+        "requirements": "\n".join(wording.directions([f["theme"] for f in sorted(facts, key=lambda f: (f["order"], f["theme"]))], [])),
         "closing": wording.closing(addressee, issuer),
     }
 

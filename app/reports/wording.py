@@ -289,16 +289,21 @@ def unlisted_codes(standard):
 
 def directions(themes, extra):
     """三、督导意见: one verb-led direction for each group of the problems' themes (indicator codes
-    or ~interview/~hearing/~other), its head then the clauses of the themes found, then what the
-    lead wrote before. A theme no group lists joins the last group's direction."""
-    themes = set(themes)
+    or ~interview/~hearing/~other, in the order of 存在的主要问题), its head then the clauses of the
+    themes found, the groups in the order their first theme comes; then what the lead wrote
+    before. A theme no group lists joins the last group's direction."""
+    themes = list(dict.fromkeys(themes))
     groups = direction_groups()
-    listed = {code for g in groups for code in g["clauses"]}
+    group_of = {code: g["key"] for g in groups for code in g["clauses"]}
+    unlisted = [t for t in themes if t not in group_of]
+    first = {}  # a group comes where its first theme comes in 存在的主要问题
+    for n, t in enumerate(themes):
+        first.setdefault(group_of.get(t, groups[-1]["key"]), n)
     out = []
-    for g in groups:
+    for g in sorted((g for g in groups if g["key"] in first), key=lambda g: first[g["key"]]):
         clauses = [text for code, text in g["clauses"].items() if code in themes]
-        if g is groups[-1] and themes - listed:
-            clauses += [g["clauses"]["~other"]] if "~other" in g["clauses"] else []
+        if g is groups[-1] and unlisted and "~other" in g["clauses"]:
+            clauses.append(g["clauses"]["~other"])
         clauses = list(dict.fromkeys(clauses))
         if clauses:
             out.append(f"（{cn_index(len(out) + 1)}）{g['head']}。" + "；".join(clauses) + "。")
