@@ -16,6 +16,7 @@ from PIL import Image
 from app import create_app
 from app.extensions import db
 from tests import scenario
+from tests.conftest import login
 
 pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdfimages")),
                                 reason="needs LibreOffice and poppler-utils (make browser-deps installs them)")
@@ -74,12 +75,19 @@ def office(tmp_path_factory):
     with app.app_context():
         db.create_all()
         from app.demo import build_demo
-        from app.models import Feedback, RectificationItem
+        from app.models import Feedback, FeedbackProblem, RectificationItem
 
         demo = build_demo()
         client = app.test_client()
+        inspection = demo["inspection"]
+        iid = inspection.id
+        # a 资源配置 finding (a verified area) goes through the groups' summaries with the rest
+        school1 = next(v.school for v in inspection.visits if v.group_id == inspection.groups[0].id)
+        t = login(client, "inspector2")
+        client.post(f"/inspections/{iid}/schools/{school1.id}/items/R5", data={
+            "csrf_token": t, "client_uuid": scenario.u(), "verdict": "不达标", "observed_value": "2850"})
+        client.post("/logout", data={"csrf_token": t})
         s = scenario.run(client, demo)
-        iid = demo["inspection"].id
         t = s["token"]
         ids = []
         colours = {(140, 160, 90): (1200, 900)}  # scenario.jpeg()
@@ -92,15 +100,33 @@ def office(tmp_path_factory):
                 "csrf_token": t, "client_uuid": scenario.u(), "subject_type": "school", "subject_id": str(s["school1"].id),
                 "item_code": "G5", "taken_at": f"2026-11-21T0{k + 3}:00:00Z", "photo": (io.BytesIO(buf.getvalue()), "p.jpg")})
             ids.append(ph.get_json()["id"])
+        # the figures no record counts, entered by the lead; the drafted opening keeps them and the
+        # lead adds a long paragraph; 存在的主要问题 and 督导意见 stay the app's drafts
+        client.post(f"/inspections/{iid}/feedback/figures", data={
+            "csrf_token": t, "forum_meetings_0": "4", "forum_people_0": "38", "forum_meetings_2": "2",
+            "forum_people_2": "25", "questionnaires": "1260"})
+        from app.reports.collect import feedback_drafts
+
+        fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar_one()
+        db.session.refresh(fb)
+        opening = feedback_drafts(inspection, fb)["process"]
         client.post(f"/inspections/{iid}/feedback/save", data={
-            "csrf_token": t, "process": LONG, "problems_text": "（一）部分学校班额超标。城关小学五年级二班58人。",
-            "conclusion": "整改后复核"})
+            "csrf_token": t, "process": opening + "\n" + LONG, "conclusion": "整改后复核"})
         # a long measure and problem: the printed cell must keep every character
+        db.session.expire_all()
         fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar_one()
         g5 = next(p for p in fb.problems if p.indicator_code == "G5")
         g5.text = "班额超标：五年级二班58人，六年级一班56人，抽查发现部分教师无教师资格证，专任教师持证上岗率未达到百分之百"
         g5.rectification.measures = ("新建教学楼一栋，增加教室12间，2027年秋季学期起严格控制起始年级班额，"
                                      "分年级逐步消除56人以上大班额，同时组织无证教师参加资格考试，确保全员持证上岗")
+        # a list of several pages: one school with twelve long items, so its block goes over pages
+        for k in range(12):
+            p = FeedbackProblem(position=100 + k, part="G", indicator_code="G3", school_id=g5.school_id, target="school",
+                                text=f"音乐、美术专用教室不足{k + 1}：" + "现有音乐教室面积不足九十六平方米且器材陈旧，美术教室被挪作他用" * 2)
+            fb.problems.append(p)
+            db.session.flush()
+            db.session.add(RectificationItem(problem_id=p.id, deadline=date(2027, 9, 1), measures=(
+                "改建综合楼三层为音乐、美术专用教室各一间，按标准补充器材，2027年秋季学期前投入使用" * 2)))
         db.session.commit()
         docx = tmp / "feedback.docx"
         docx.write_bytes(client.get(f"/inspections/{iid}/report.docx").data)
@@ -176,11 +202,26 @@ def test_every_appendix_photo_is_shown_whole(office, tmp_path):
         assert best > 0.9 * expected and best > 30, f"photo {colour}: {best:.0f} mm of {expected:.0f} mm visible"
 
 
-def test_no_record_references_or_checklist_questions(office):
+def test_the_drafted_problems_print_without_record_references_or_checklist_questions(office):
+    """存在的主要问题 and 督导意见 as the app drafts them, printed: findings with the figure and the
+    standard, the lead's 座谈会 and 问卷 figures in the opening, nothing internal."""
+    from app.standards import get_standard
+
     text = lines(office["docx_pdf"])
     flat = re.sub(r"\s+", "", text)
-    assert "检查记录#" not in flat and "依据：" not in flat
-    assert "（存疑）" not in flat and "与填报一致" not in flat
+    body = flat[:flat.index("附件1")]  # the document before its attachments
+    problems = body[body.index("二、存在的主要问题"):body.index("三、督导意见")]
+    assert "（一）" in problems and "班额超标" in problems and "生均体育运动场馆面积" in problems
+    assert "低于标准要求（小学≥7.5㎡、初中≥10.2㎡）" in problems and "标准要求：小学每班不超过45人" in problems
+    assert "实测面积" not in problems and not re.search(r"#\d", body) and "检查记录#" not in body
+    assert "依据：" not in body and "（存疑）" not in body
+    std = get_standard("quality-2017")
+    for item in std.checklist_by_code.values():  # (an archive item names a document: quoting it is fine)
+        question = re.sub(r"\s+", "", item["text"])
+        assert question not in problems, question  # no checklist question pasted as a finding
+    assert "召开座谈会6个（教师座谈会4个、家长座谈会2个），参加座谈63人" in body and "回收调查问卷1260份" in body
+    directions = body[body.index("三、督导意见"):]
+    assert "着力解决" not in directions and "规范办学规模和班额。" in directions
     assert "附件：1.问题清单" in flat and "2.证据照片" in flat and "四川省人民政府教育督导室" in flat
 
 
@@ -200,3 +241,13 @@ def test_the_printed_rectification_lists_keep_every_cells_text(office):
     for value in expected:
         value = re.sub(r"\s+", "", value)
         assert any(value in col for col in columns), value
+    # the school list runs over several pages, and a block broken by a page names its school again
+    pdf_words = words(office["xlsx_pdf"])
+    county_page = min(w[0] for w in pdf_words if w[6].startswith("附件2"))
+    assert county_page >= 4, county_page  # the school list takes three pages or more
+    continued = [w for w in pdf_words if w[6].endswith("（续）")]
+    assert sorted(w[0] for w in continued) == list(range(2, county_page)), continued
+    for w in continued:  # printed at the top of its page's rows, right under the repeated column heads
+        heads = [h for h in pdf_words if h[0] == w[0] and h[6] == "学校名称"]
+        assert heads and 0 < w[3] - heads[0][3] < 40, (w, heads)
+        assert w[6].split(".", 1)[1][:-len("（续）")] in {name for name, _rows in rect.schools}

@@ -237,11 +237,13 @@ def test_row_heights_count_what_fits_and_a_long_block_names_its_school_on_the_ne
     from datetime import date
 
     from app.reports.data import RectificationData, RectRow
-    from app.reports.xlsx_lists import SCHOOL_WIDTHS, build_rectification_xlsx, wrapped_lines
+    from app.reports.xlsx_lists import COUNTY_WIDTHS, SCHOOL_WIDTHS, build_rectification_xlsx, print_scale, wrapped_lines
 
-    # 44 units ≈ 302 px of text: 18 CJK characters (16 px each) a line, or 37 half-width ones
-    assert wrapped_lines("教" * 18, 44) == 1 and wrapped_lines("教" * 19, 44) == 2
-    assert wrapped_lines("a" * 37, 44) == 1 and wrapped_lines("教\n教", 44) == 2
+    # 44 units of the Arial 11 default font = 352 px, 344 px of text: 21 CJK characters (16 px
+    # each) a line, or 43 half-width ones (LibreOffice prints 22; Excel's inner margins are wider)
+    assert wrapped_lines("教" * 21, 44) == 1 and wrapped_lines("教" * 22, 44) == 2
+    assert wrapped_lines("a" * 43, 44) == 1 and wrapped_lines("a" * 44, 44) == 2 and wrapped_lines("教\n教", 44) == 2
+    assert print_scale(SCHOOL_WIDTHS) == 1 and print_scale(COUNTY_WIDTHS) == 1  # breaks placed here are the printer's
     long = "学校专任教师持证上岗率未达到百分之百，抽查发现部分教师无教师资格证" * 3
     data = RectificationData("示范县", date(2026, 11, 22), [
         ("城关小学", [RectRow(long, long, date(2027, 6, 1)) for _ in range(8)])], [])
@@ -255,26 +257,53 @@ def test_row_heights_count_what_fits_and_a_long_block_names_its_school_on_the_ne
     assert f"A5:A{breaks[0]}" in [str(r) for r in ws.merged_cells.ranges] or breaks[0] == 5
 
 
+def _formula_cells(data):
+    """Cells of a workbook that are formulas: openpyxl's type 'f', or an <f> element in a sheet's XML."""
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    found = [f"{c.parent.title}!{c.coordinate}" for c in cells if c.data_type == "f"]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        found += [n for n in z.namelist() if n.startswith("xl/worksheets/") and re.search(rb"<f[ >]", z.read(n))]
+    return found, {c.value for c in cells}
+
+
 def test_every_xlsx_writes_typed_text_as_text(client, demo):
-    from app.models import CheckRecord, Feedback, RectificationItem
+    from app.indicators.school_import import data_years
+    from app.models import CheckRecord, Feedback, RectificationItem, School
 
     s = scenario.run(client, demo)
     iid = demo["inspection"].id
-    evil = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "-3+4", "@SUM(A1)"]
+    evil = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "=SUM(1,2)", "@SUM(A1)", "=1+1"]
     rec = db.session.execute(db.select(CheckRecord).filter_by(item_code="G5")).scalar_one()
     rec.note = evil[0]
     fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar_one()
     g5 = next(p for p in fb.problems if p.indicator_code == "G5")
     g5.text = evil[1]
     db.session.get(RectificationItem, g5.rectification.id).measures = evil[2]
-    fb.problems[1].text = evil[3]
+    next(p for p in fb.problems if p.id != g5.id and p.indicator_code).text = evil[3]
+    g5.school.name = evil[4] + g5.school.name  # a school name the office typed, in every list it reaches
     db.session.commit()
+    school_name = g5.school.name
     for url in (f"/inspections/{iid}/export.xlsx", f"/inspections/{iid}/rectification.xlsx"):
-        wb = openpyxl.load_workbook(io.BytesIO(client.get(url).data))
-        cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
-        assert not [c.coordinate for c in cells if c.data_type == "f"], url
-        values = {c.value for c in cells}
-        assert (evil[0] if "export" in url else evil[2]) in values, url  # stored as typed, as text
+        formulas, values = _formula_cells(client.get(url).data)
+        assert not formulas, url
+        if "export" in url:
+            assert evil[0] in values  # stored as typed, as text
+        else:
+            assert {f"1.{evil[1]}", evil[2], f"1.{evil[3]}", f"1.{school_name}"} <= values
+    # the self-check workbook (school names from the county's data)
+    for school in db.session.scalars(db.select(School).filter_by(county_id=demo["county"].id)):
+        if not school.name.startswith("="):
+            school.name = "=" + school.name
+    db.session.commit()
+    client.post("/logout", data={"csrf_token": s["token"]})
+    login(client, "admin")
+    county = demo["county"]
+    resp = client.get(f"/counties/{county.code}/self-check.xlsx?year={data_years(county.id)[0]}")
+    assert resp.status_code == 200
+    formulas, values = _formula_cells(resp.data)
+    assert not formulas
+    assert any(isinstance(v, str) and v.startswith("=") and not v.startswith("=1+1") for v in values)
 
 
 def test_records_export_has_times_categories_filter_and_print_setup(client, demo):
@@ -399,3 +428,133 @@ def test_a_lost_photo_file_does_not_stop_the_report(client, demo, app):
     resp = client.get(f"/inspections/{demo['inspection'].id}/report.docx")
     assert resp.status_code == 200
     assert len(Document(io.BytesIO(resp.data)).inline_shapes) == 0
+
+
+def _login_post(client, who, url, **data):
+    t = login(client, who)
+    resp = client.post(url, data=dict(data, csrf_token=t))
+    client.post("/logout", data={"csrf_token": t})
+    return resp
+
+
+def test_the_lead_enters_forums_and_questionnaires_and_the_opening_states_them(client, demo):
+    from app.models import AuditEntry, Feedback
+    from app.reports.collect import feedback_drafts
+
+    s = scenario.run(client, demo)
+    inspection = demo["inspection"]
+    iid = inspection.id
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar_one()
+    opening = feedback_drafts(inspection, fb)["process"]
+    assert "座谈" not in opening and "问卷" not in opening and "0个" not in opening and "0份" not in opening
+    client.post("/logout", data={"csrf_token": s["token"]})
+    # 教师 is type 0, 校长 type 3, 人大代表/政协委员 type 4 in interview-questions.json
+    url = f"/inspections/{iid}/feedback/figures"
+    assert _login_post(client, "inspector1", url, forum_meetings_0="3").status_code == 403
+    _login_post(client, "lead", url, forum_meetings_0="abc", questionnaires="860")
+    db.session.expire_all()
+    assert db.session.get(Feedback, fb.id).entered_figures is None  # refused whole
+    _login_post(client, "lead", url, forum_meetings_0="3", forum_meetings_3="2", forum_people_3="16",
+                questionnaires="860", base_version=str(db.session.get(Feedback, fb.id).version))
+    db.session.expire_all()
+    fb = db.session.get(Feedback, fb.id)
+    assert fb.entered_figures == {"forums": {"教师": [3, None], "校长": [2, 16]}, "questionnaires": 860}
+    opening = feedback_drafts(inspection, fb)["process"]
+    assert "召开座谈会5个（教师座谈会3个、校长座谈会2个）" in opening and "回收调查问卷860份" in opening
+    assert "参加座谈" not in opening  # the teachers' meetings' attendance is not known: no total
+    assert opening.index("座谈会") < opening.index("随机访谈") < opening.index("回收调查问卷")
+    _login_post(client, "lead", url, forum_meetings_0="3", forum_people_0="45", forum_meetings_4="1",
+                forum_people_4="12", base_version=str(fb.version))
+    db.session.expire_all()
+    fb = db.session.get(Feedback, fb.id)
+    t = login(client, "lead")
+    text = "\n".join(docx_text(Document(io.BytesIO(client.get(f"/inspections/{iid}/report.docx").data))))
+    assert "召开座谈会4个（教师座谈会3个、人大代表、政协委员座谈会1个），参加座谈57人" in text
+    assert "问卷" not in text  # cleared: left out, not 0
+    page = text_of(client.get(f"/inspections/{iid}/feedback"))
+    assert re.search(r"座谈会\s*4\s*场，\s*57\s*人", page), page[:600]
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
+        AuditEntry.entity == "feedback", AuditEntry.summary.like("%座谈会%"))) == 2
+    # a stale page does not overwrite
+    client.post(url, data={"csrf_token": t, "questionnaires": "5", "base_version": "1"})
+    db.session.expire_all()
+    assert "questionnaires" not in db.session.get(Feedback, fb.id).entered_figures
+
+
+def test_resource_findings_quote_the_per_pupil_figure_and_the_standard(client, demo):
+    from app.indicators.school_import import school_frame
+    from app.models import Feedback
+    from app.reports.collect import feedback_drafts
+
+    inspection = demo["inspection"]
+    iid = inspection.id
+    g1 = inspection.groups[0]
+    school1 = next(v.school for v in inspection.visits if v.group_id == g1.id)
+    frame, _year = school_frame(school1.id, inspection.year)
+    assert list(frame["学段"]) == ["小学"]
+    pupils = float(frame["在校生数"].iloc[0])
+    area = 3.2 * pupils  # 3.2 ㎡ a pupil, under the 7.5 of a 小学
+    _login_post(client, "inspector2", f"/inspections/{iid}/schools/{school1.id}/items/R5",
+                client_uuid=scenario.u(), verdict="不达标", observed_value=f"{area:.0f}")
+    scenario.run(client, demo)
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=iid)).scalar_one()
+    r5 = next(p for p in fb.problems if p.indicator_code == "R5")
+    shown = f"{round(area) / pupils:.2f}"
+    assert f"生均体育运动场馆面积{shown}㎡" in r5.text and "实测面积" not in r5.text
+    drafts = feedback_drafts(inspection, fb)
+    problems = drafts["problems_text"]
+    line = next(x for x in problems.splitlines() if "体育运动场馆" in x)
+    assert f"{school1.name}（生均体育运动场馆面积{shown}㎡），低于标准要求（小学≥7.5㎡、初中≥10.2㎡）。" in line
+    assert "实地访谈中部分受访对象" not in problems and "部分受访家长对" in problems
+
+
+def test_resource_criteria_state_the_standards_own_thresholds():
+    from app.standards import get_standard
+
+    std = get_standard("quality-2017")
+    for code, ind in std.indicators.items():
+        if ind.get("thresholds"):
+            crit = ind.get("criterion", "")
+            for section, limit in ind["thresholds"].items():
+                assert section in crit and f"≥{limit:g}" in crit, (code, crit)
+
+
+def test_directions_are_one_per_theme_group_and_never_repeat(client, demo):
+    from app.models import Feedback
+    from app.reports import wording
+    from app.reports.collect import feedback_drafts
+    from app.standards import get_standard
+
+    for sid in ("quality-2017", "basic-2012"):
+        assert wording.unlisted_codes(get_standard(sid)) == [], sid
+    themes = ["R1", "R3", "R5", "G3", "G4", "G5", "Q7", "~interview", "~hearing"]  # in document order
+    lines = wording.directions(themes, [])
+    assert len(lines) == 6  # teachers, buildings, size, quality, recognition, departments
+    assert lines[0].startswith("（一）配齐配足教师队伍。") and "体育、音乐、美术专任教师" in lines[0]
+    assert lines[1].startswith("（二）加大学校建设投入。") and "生均面积达到标准" in lines[1] and "音乐、美术" in lines[1]
+    assert lines[2].startswith("（三）规范办学规模和班额。") and "超大规模" in lines[2] and "大班额" in lines[2]
+    sentences = [x for line in lines for x in re.split(r"[。；]", line.split("）", 1)[1]) if x]
+    assert len(sentences) == len(set(sentences))
+    assert not any("着力解决" in x or "制定整改方案" in x for x in lines)
+    scenario.run(client, demo)
+    inspection = demo["inspection"]
+    fb = db.session.execute(db.select(Feedback).filter_by(inspection_id=inspection.id)).scalar_one()
+    drafts = feedback_drafts(inspection, fb)
+    req = drafts["requirements"].splitlines()
+    assert req[0].startswith("（一）规范办学规模和班额。制定消除大班额工作方案")
+    assert len(req) == len(set(req)) and "整改方案" not in drafts["requirements"]
+    assert "整改方案" in drafts["closing"]
+
+
+def test_only_headings_keep_with_the_next_paragraph(client, demo):
+    s = scenario.run(client, demo)
+    iid = demo["inspection"].id
+    points = "\n".join(f"（{c}）第{c}项成效，各地持续加大投入" for c in "一二三四五六")
+    client.post(f"/inspections/{iid}/feedback/save", data={"csrf_token": s["token"], "achievements": points,
+                                                           "conclusion": "整改后复核"})
+    doc = Document(io.BytesIO(client.get(f"/inspections/{iid}/report.docx").data))
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    body = paras[:next(i for i, p in enumerate(paras) if p.text.startswith("请示范县人民政府"))]  # up to the 落款 block
+    kept = [p.text for p in body if p.paragraph_format.keep_with_next]
+    assert "（一）第一项成效，各地持续加大投入" in [p.text for p in body]
+    assert kept and all(k in HEADINGS for k in kept), kept

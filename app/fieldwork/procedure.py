@@ -67,7 +67,9 @@ def group_problems(group):
         elif r.subject_type == "archive_county":
             where = "县级档案"
         text = wording.finding(standard.indicators.get(r.indicator_code), item, r.verdict, r.observed_value,
-                               r.measurements, r.note)
+                               r.measurements, r.note,
+                               per_pupil=verified_per_pupil(group.inspection, r.school_id, r.indicator_code,
+                                                            r.observed_value) if r.subject_type == "school" else None)
         if r.subject_type == "department" and where:  # a department is named in its finding (it has no column)
             text = f"{where}：{text}"
         out.append({
@@ -89,6 +91,43 @@ def group_problems(group):
                     "department_id": None, "author_id": e.author_id,
                     "text": f"陈述答辩中“{e.question}”的回答评价为{e.judgement}" + (f"：{e.note}" if e.note else "")})
     return out
+
+
+def verified_per_pupil(inspection, school_id, code, observed):
+    """{学段: value} of a 资源配置 indicator with the count or area verified on site in place of the
+    reported one: the school's stored rows (its latest data year up to the inspection's) with the
+    numerator replaced — a combined school's total split between its 学段 by the standard's
+    weights — and computed by the same formula the indicator is judged by. None when the item is
+    not such an indicator, the value is not a number or the school has no data."""
+    from ..indicators.metrics import indicator_values
+    from ..indicators.school_import import school_frame
+    from ..indicators.split import split_shared, weights_for
+
+    standard = inspection.standard
+    indicator = standard.indicators.get(code or "")
+    if not indicator or not indicator.get("formula") or not indicator.get("thresholds") or not school_id:
+        return None
+    try:
+        total = float(str(observed).replace(",", "").strip())
+    except ValueError:
+        return None
+    frame, _year = school_frame(school_id, inspection.year)
+    if frame is None or frame.empty:
+        return None
+    frame = frame.copy()
+    numerator = indicator["formula"]["numerator"]
+    sections = list(frame["学段"])
+    weights = weights_for(standard, db.session.get(School, school_id).school_type)
+    if weights:  # the verified total is the whole school's: each 学段 its weighted share
+        pupils = dict(zip(sections, frame["在校生数"]))
+        if "高中" in weights:
+            pupils["高中"] = frame["高中在校生数"].fillna(0).max()
+        shares = split_shared(total, pupils, weights, integer=total.is_integer())
+        frame[numerator] = [shares.get(s, 0) for s in sections]
+    else:
+        frame[numerator] = total / len(sections) if len(sections) > 1 else total
+    values = indicator_values(frame, standard, [code])[code]
+    return {sec: float(v) for sec, v in zip(sections, values) if v == v}
 
 
 def summary_for(group):
@@ -198,13 +237,80 @@ def feedback_figures(inspection):
         CheckRecord.inspection_id == iid, CheckRecord.subject_type.in_(("archive_county", "archive_school"))))
     hearing = db.session.scalar(db.select(func.count(HearingEntry.id)).where(HearingEntry.inspection_id == iid))
     photos = photo_count(iid)
-    return {
+    figures = {
         "schools_drawn": len(drawn), "schools_planned": planned, "schools_visited": len(visited),
         "visited_by_type": visited_by_type, "groups": len(inspection.groups), "archives_checked": archives,
         "interviews": n_int, "interviews_by_type": interviews,
         "satisfaction_rate": round(n_pos / n_int, 4) if n_int else None,
         "departments": list(checked_departments), "records": records, "hearing_entries": hearing, "photos": photos,
     }
+    fb = db.session.execute(db.select(Feedback.entered_figures).filter_by(inspection_id=iid)).scalar()
+    figures.update(entered_totals(fb))
+    return figures
+
+
+def forum_types():
+    """The participant types of 座谈会: the interviewees' types of the interview questions file."""
+    return list(interview_questions()["types"])
+
+
+def entered_totals(entered):
+    """The lead's entries as figures: forums (meetings), forum_people, forums_by_type {type:
+    [meetings, people or None]} and questionnaires — each only where it was entered."""
+    entered = entered or {}
+    out = {}
+    by_type = {t: v for t, v in (entered.get("forums") or {}).items() if v and v[0]}
+    if by_type:
+        out["forums_by_type"] = by_type
+        out["forums"] = sum(v[0] for v in by_type.values())
+        if all(v[1] for v in by_type.values()):  # a total only when every type's count is known
+            out["forum_people"] = sum(v[1] for v in by_type.values())
+    if entered.get("questionnaires"):
+        out["questionnaires"] = entered["questionnaires"]
+    return out
+
+
+def _count(form, name, label, limit=100000):
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > limit:
+        raise OperationError(f"「{label}」请填写不超过 {limit} 的整数。")
+    return int(raw)
+
+
+def parse_entered_figures(form):
+    """{"forums": {type: [meetings, people]}, "questionnaires": n} from the feedback page's fields
+    forum_meetings_<i>, forum_people_<i> (i: the index in forum_types()) and questionnaires."""
+    forums = {}
+    for i, t in enumerate(forum_types()):
+        meetings = _count(form, f"forum_meetings_{i}", f"{t}座谈会场次", 1000)
+        people = _count(form, f"forum_people_{i}", f"{t}座谈会人数")
+        if people and not meetings:
+            raise OperationError(f"填写了{t}座谈会人数，请同时填写场次。")
+        if meetings:
+            forums[t] = [meetings, people]
+    out = {"forums": forums}
+    questionnaires = _count(form, "questionnaires", "回收调查问卷份数", 10000000)
+    if questionnaires:
+        out["questionnaires"] = questionnaires
+    return out
+
+
+def save_entered_figures(feedback, inspection, user, entered, base_version):
+    """Store the figures the lead entered (座谈会, 问卷) on the version of the feedback read."""
+    if inspection.locked:
+        raise OperationError("反馈意见已签发。")
+    try:
+        read = int(base_version) if base_version not in (None, "") else feedback.version
+    except ValueError:
+        raise OperationError("页面版本无效，请刷新页面后再试。") from None
+    before = feedback.entered_figures
+    if not claim_version(Feedback, feedback, read):
+        raise OperationError("反馈意见刚被他人修改，请刷新页面后再填写。")
+    feedback.entered_figures = entered
+    audit(user, "update", "feedback", feedback.id, "填写座谈会、调查问卷数字", {"entered_figures": before},
+          {"entered_figures": entered}, inspection.id)
 
 
 def visited_schools(inspection):

@@ -162,6 +162,9 @@ class Feedback(db.Model):
     vetoes = db.Column(db.JSON, nullable=False, default=dict)  # {"V1": false, …}: true = applies
     conclusion = db.Column(db.String(16))
     figures = db.Column(db.JSON)  # the automatic figures, frozen at sign-off
+    # what no record counts, entered by the team lead: {"forums": {participant type: [meetings, people]},
+    # "questionnaires": n}; a figure left blank is absent (the opening then leaves it out)
+    entered_figures = db.Column(db.JSON)
     # The document as the office sends it (issue 11). Text fields hold what the team lead edited;
     # empty means "not edited yet": the document prints the draft the app makes from the records.
     addressee = db.Column(db.String(200), nullable=False, default="")  # 主送, e.g. 示范县人民政府

@@ -4,8 +4,9 @@ from datetime import datetime
 from ..extensions import db
 from ..indicators.metrics import evaluate
 from ..models import (
-    CheckRecord, Department, Feedback, GroupSummary, Photo, RectificationItem, School, SchoolSectionData,
+    CheckRecord, Department, Feedback, GroupSummary, Interview, Photo, RectificationItem, School, SchoolSectionData,
 )
+from ..standards import interview_questions
 from ..models.inspection import MEMBER_ROLES
 from ..fieldwork.procedure import feedback_figures
 from ..indicators.school_import import stored_frame
@@ -67,13 +68,15 @@ def problem_facts(inspection, problems):
     std = inspection.standard
     deps = {d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=inspection.id))}
     facts = []
+    interviewed = _interviewee_types(inspection, problems)
     for p in problems:
         kinds = {e.get("kind") for e in (p.evidence or [])}
         indicator = std.indicators.get(p.indicator_code or "")
         if indicator:
             theme, statement, criterion = p.indicator_code, wording.shortfall(indicator), indicator.get("criterion", "")
         elif "interview" in kinds:
-            theme, statement, criterion = "~interview", "实地访谈中部分受访对象对相关工作不满意", ""
+            theme, criterion = "~interview", ""
+            statement = f"部分受访{'、'.join(interviewed) or '群众'}对学校办学和义务教育工作还不够满意"
         elif "hearing_entry" in kinds:
             theme, statement, criterion = "~hearing", "陈述答辩中部分问题回答不够充分", ""
         else:
@@ -81,20 +84,22 @@ def problem_facts(inspection, problems):
         facts.append({"theme": theme, "statement": statement, "order": _part_order(std, p),
                       "school": p.school.name if p.school else "", "detail": wording.detail_of(p.text, statement)
                       if p.school or indicator else (deps.get(p.department_id, "") + p.text if p.department_id else p.text),
-                      "criterion": criterion})
+                      "criterion": criterion, "below": bool(indicator and indicator.get("thresholds"))})
     return facts
 
 
-def problem_statements(inspection, problems):
-    """The themes' general statements in document order (for the directions)."""
-    facts = problem_facts(inspection, problems)
-    seen = {}
-    for f in sorted(facts, key=lambda f: (f["order"], f["theme"])):
-        if f["theme"] not in seen:
-            schools = {g["school"] for g in facts if g["theme"] == f["theme"] and g["school"]}
-            st = f["statement"]
-            seen[f["theme"]] = (("部分学校" if len(schools) > 1 else "个别学校") + st) if schools and not st.startswith(("部分", "个别")) else st
-    return list(seen.values())
+def _interviewee_types(inspection, problems):
+    """The kinds of people (教师、家长…) whose 不满意 interviews became confirmed problems, in the
+    order of the interview questions file."""
+    ids = [e.get("id") for p in problems for e in (p.evidence or []) if e.get("kind") == "interview"]
+    if not ids:
+        return []
+    found = set(db.session.scalars(db.select(Interview.interviewee_type).where(
+        Interview.inspection_id == inspection.id, Interview.id.in_(ids))))
+    order = list(interview_questions()["types"])
+    return [t for t in order if t in found] + sorted(found - set(order))
+
+
 
 
 def default_addressee(inspection):
@@ -116,6 +121,7 @@ def feedback_drafts(inspection, fb, figures=None, sections=None):
     if sections is None:
         _year, sections = indicator_sections(inspection)
     problems = confirmed(fb)
+    facts = problem_facts(inspection, problems)
     issuer = (fb.issuer if fb and fb.issuer else "") or default_issuer(inspection)
     addressee = (fb.addressee if fb and fb.addressee else "") or default_addressee(inspection)
     strengths = []
@@ -131,9 +137,9 @@ def feedback_drafts(inspection, fb, figures=None, sections=None):
                                    inspection.end_date, figures, desk_review(sections)),
         "overall": wording.overall(inspection.county.name, std, fb.conclusion if fb else None, vetoes),
         "achievements": "\n".join(wording.achievements(strengths)),
-        "problems_text": "\n".join(wording.problem_themes(problem_facts(inspection, problems),
+        "problems_text": "\n".join(wording.problem_themes(facts,
                                                           figures.get("schools_visited") or 0)),
-        "requirements": "\n".join(wording.directions(problem_statements(inspection, problems), [])),
+        "requirements": "\n".join(wording.directions([f["theme"] for f in sorted(facts, key=lambda f: (f["order"], f["theme"]))], [])),
         "closing": wording.closing(addressee, issuer),
     }
 

@@ -202,10 +202,8 @@ class _Writer:
         end = text.find("。")
         head, rest = (text, "") if end < 0 else (text[:end + 1], text[end + 1:])
         p = self.plain(head, indent_chars=2, font=KAI_FONT)
-        if rest:
+        if rest:  # a （一） line is a point of its own, not a heading: only 一、… keeps with the next
             _run_font(p.add_run(rest), BODY_FONT)
-        else:
-            p.paragraph_format.keep_with_next = True
         return p
 
     def page_break(self):

@@ -2,7 +2,9 @@
 records for the team lead to edit — the finding of one problem, the opening paragraph with its
 figures, the overall conclusion, the themes of 存在的主要问题, the directions and the closing
 request. Plain data in, plain text out (no Flask, no database)."""
+import os
 import re
+from functools import lru_cache
 
 CN_NUM = "一二三四五六七八九十"
 SCHOOL_TYPE_ORDER = ("小学", "初中", "九年一贯制学校", "十二年一贯制学校", "完全中学", "教学点", "特殊教育学校")
@@ -65,17 +67,43 @@ def shortfall(indicator, item=None, verdict=None):
     return shorten(item["text"], 24) if item else "存在问题"
 
 
-def finding(indicator, item, verdict, observed_value="", measurements=None, note=""):
+def per_pupil_unit(indicator):
+    """'㎡/生' → '㎡', '人/百生' → '人': the unit a per-pupil figure is printed in."""
+    return (indicator.get("unit") or "").split("/")[0]
+
+
+def judged_figure(indicator, values):
+    """The figure an indicator is judged by, as a finding prints it: {学段: value} per pupil →
+    '生均体育运动场馆面积6.12㎡' (one 学段) or '…小学6.1㎡、初中8.95㎡' (each 学段 its own), with
+    enough decimals that it never reads as the other side of its threshold."""
+    from ..indicators.metrics import shown
+
+    unit = per_pupil_unit(indicator)
+    limits = indicator.get("thresholds") or {}
+    parts = [(sec, shown(v, limits.get(sec))) for sec, v in values.items() if v is not None]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return f"{indicator['name']}{parts[0][1]}{unit}"
+    return indicator["name"] + "、".join(f"{sec}{v}{unit}" for sec, v in parts)
+
+
+def finding(indicator, item, verdict, observed_value="", measurements=None, note="", per_pupil=None):
     """One problem as a finding: the general statement, then what was seen — the failing rows
-    measured on site ('五年级二班58人'), else the observed value with its label, and the note.
-    No school name (the school is its own column), no checklist question, no record number."""
+    measured on site ('五年级二班58人'), else the figure the indicator is judged by (`per_pupil`,
+    {学段: value} from the verified count and the school's pupils), else the observed value with
+    its label, and the note. No school name (the school is its own column), no checklist
+    question, no record number."""
     head = shortfall(indicator, item, verdict)
     details = []
     rows = [r for r in (measurements or []) if r.get("ok") is False]
     unit = ((item or {}).get("measure") or {}).get("unit", "")
     for r in rows:
         details.append(f"{r.get('label', '')}{_num(r.get('value'))}{unit}")
-    if not rows and observed_value:
+    judged = judged_figure(indicator, per_pupil) if indicator and per_pupil else ""
+    if not rows and judged:
+        details.append(judged)
+    elif not rows and observed_value:
         label, u = unit_of((item or {}).get("value_label", ""))
         details.append(f"{label}{observed_value}{u}" if label else str(observed_value))
     note = (note or "").strip().rstrip("。")
@@ -134,19 +162,23 @@ def opening(county, standard, level, start, end, figures, desk):
     if visited:
         types = by_type(f.get("visited_by_type") or {})
         field.append(f"实地检查学校{visited}所" + (f"，其中{types}" if types else ""))
+    if f.get("forums"):
+        kinds = "、".join(f"{t.replace('/', '、')}座谈会{v[0]}个" for t, v in (f.get("forums_by_type") or {}).items())
+        field.append(f"召开座谈会{f['forums']}个" + (f"（{kinds}）" if kinds else "") +
+                     (f"，参加座谈{f['forum_people']}人" if f.get("forum_people") else ""))
     interviews = f.get("interviews") or 0
     if interviews:
         kinds = "、".join(f"{t}{n}人" for t, n in (f.get("interviews_by_type") or {}).items())
         field.append(f"随机访谈{interviews}人" + (f"，其中{kinds}" if kinds else ""))
+    if f.get("questionnaires"):
+        field.append(f"回收调查问卷{f['questionnaires']}份")
     if f.get("hearing_entries"):
         field.append(f"听取县级人民政府陈述答辩并提问{f['hearing_entries']}个")
-    if f.get("archives_checked"):
-        field.append(f"查阅档案资料{f['archives_checked']}项")
     deps = f.get("departments") or []
     if deps:
         field.append(f"走访{'、'.join(deps)}等{len(deps)}个部门")
-    if f.get("questionnaires"):
-        field.append(f"回收调查问卷{f['questionnaires']}份")
+    if f.get("archives_checked"):
+        field.append(f"查阅档案资料{f['archives_checked']}项")
     if field:
         out.append("；".join(field) + "。")
     return "".join(out)
@@ -195,28 +227,86 @@ def problem_themes(problems, visited):
                     schools[p["school"]].append(p["detail"])
             elif p["detail"]:
                 others.append(p["detail"])
+        criterion = (ps[0].get("criterion") or "").rstrip("。")
+        below = bool(criterion and ps[0].get("below"))  # a per-pupil figure: "…6.12㎡，低于标准要求（…）"
         if schools:
             few = "部分学校" if len(schools) > 1 else "个别学校"
             head = statement if statement.startswith(("部分", "个别")) else few + statement
             names = "；".join(name + (f"（{'，'.join(dict.fromkeys(d))}）" if d else "") for name, d in schools.items())
             body = (f"实地检查的{visited}所学校中，有{len(schools)}所存在此问题：" if visited else
-                    f"有{len(schools)}所学校存在此问题：") + names + "。"
+                    f"有{len(schools)}所学校存在此问题：") + names
+            body += f"，低于标准要求（{criterion}）。" if below else "。"
         else:
             head = statement
             body = ""
         if others:
             body += "；".join(dict.fromkeys(others)) + "。"
-        criterion = ps[0].get("criterion")
-        if criterion:
-            body += f"标准要求：{criterion.rstrip('。')}。"
+        if criterion and not (below and schools):
+            body += f"标准要求：{criterion}。"
         out.append(f"（{cn_index(n)}）{head}。{body}")
     return out
 
 
-def directions(statements, extra):
-    """三、督导意见: a verb-led direction for each theme, then what the lead wrote before."""
-    out = [f"（{cn_index(n)}）着力解决{s}的问题。制定整改方案，明确责任单位、整改措施和完成时限，确保按期整改到位。"
-           for n, s in enumerate(statements, start=1)]
+DIRECTIONS_FILE = os.path.join(os.path.dirname(__file__), "directions.json")
+_DIRECTIONS_SCHEMA = {
+    "type": "object", "required": ["groups"],
+    "properties": {"groups": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["key", "head", "clauses"], "additionalProperties": False,
+        "properties": {"key": {"type": "string", "minLength": 1}, "head": {"type": "string", "minLength": 2},
+                       "clauses": {"type": "object", "minProperties": 1,
+                                   "additionalProperties": {"type": "string", "minLength": 2}}}}}},
+}
+THEMES = ("~interview", "~hearing", "~other")  # the problems with no indicator
+
+
+class DirectionsError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def direction_groups():
+    """The directions of 三、督导意见 (directions.json), checked: each theme in exactly one group."""
+    from ..standards import read_checked_json
+
+    data, where = read_checked_json(DIRECTIONS_FILE, _DIRECTIONS_SCHEMA, DirectionsError)
+    seen = {}
+    for g in data["groups"]:
+        for code in g["clauses"]:
+            if code in seen:
+                raise DirectionsError(f"{where}: {code} 同时列在 {seen[code]} 和 {g['key']} 中")
+            seen[code] = g["key"]
+    missing = [t for t in THEMES if t not in seen]
+    if missing:
+        raise DirectionsError(f"{where}: 缺少 {'、'.join(missing)}")
+    return data["groups"]
+
+
+def unlisted_codes(standard):
+    """The indicator codes of a standard that no direction group lists (must be none)."""
+    listed = {code for g in direction_groups() for code in g["clauses"]}
+    return [c for c in standard.indicators if c not in listed]
+
+
+def directions(themes, extra):
+    """三、督导意见: one verb-led direction for each group of the problems' themes (indicator codes
+    or ~interview/~hearing/~other, in the order of 存在的主要问题), its head then the clauses of the
+    themes found, the groups in the order their first theme comes; then what the lead wrote
+    before. A theme no group lists joins the last group's direction."""
+    themes = list(dict.fromkeys(themes))
+    groups = direction_groups()
+    group_of = {code: g["key"] for g in groups for code in g["clauses"]}
+    unlisted = [t for t in themes if t not in group_of]
+    first = {}  # a group comes where its first theme comes in 存在的主要问题
+    for n, t in enumerate(themes):
+        first.setdefault(group_of.get(t, groups[-1]["key"]), n)
+    out = []
+    for g in sorted((g for g in groups if g["key"] in first), key=lambda g: first[g["key"]]):
+        clauses = [text for code, text in g["clauses"].items() if code in themes]
+        if g is groups[-1] and unlisted and "~other" in g["clauses"]:
+            clauses.append(g["clauses"]["~other"])
+        clauses = list(dict.fromkeys(clauses))
+        if clauses:
+            out.append(f"（{cn_index(len(out) + 1)}）{g['head']}。" + "；".join(clauses) + "。")
     k = len(out)
     for line in extra:
         k += 1

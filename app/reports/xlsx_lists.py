@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
@@ -29,18 +30,40 @@ FONT = Font(name="仿宋", size=12)
 BOLD = Font(name="黑体", size=12, bold=True)
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
-# The printed page (A4 landscape; page breaks are placed here as at 100 %): margins in inches,
-# heights in points.
+# The printed page (A4 landscape): margins in inches, heights and widths in points.
 MARGINS = PageMargins(left=0.6, right=0.6, top=0.6, bottom=0.8, header=0.3, footer=0.35)
 PAGE_HEIGHT_PT = 210 / 25.4 * 72 - (MARGINS.top + MARGINS.bottom) * 72 - 6  # a little slack for rounding
+PAGE_WIDTH_PT = 297 / 25.4 * 72 - (MARGINS.left + MARGINS.right) * 72
 LINE_PT = 18  # one line of 12 pt CJK text (Excel ≈ 15.75, LibreOffice with Noto CJK ≈ 17.4)
 PAD_PT = 6
 FOOTER = "第 &P 页，共 &N 页"
-# Excel column widths (characters of the default font, ≈ 7 px in Excel, ≈ 8 px in LibreOffice): the
-# four columns fit the 755 pt between the margins either way.
+# A column width counts digits of the workbook's default font. That font is set to Arial 11 (every
+# Windows PC has it; LibreOffice lays it out with the metric-identical Liberation Sans), so a unit is
+# 8 px (6 pt) wherever the list is opened — with Calibri, which LibreOffice often lacks, a unit was
+# 7 px in Excel and ≈ 9.4 px in LibreOffice, whose fit-to-width then shrank the page by a tenth and
+# put 25 characters where the heights were made for 18.
+DEFAULT_FONT = Font(name="Arial", size=11)
+UNIT_PX = 8
+CELL_PAD_PX = 8  # the cell's inner margins, both sides, with a little to spare
+HALF_PX = 8  # a half-width character of the 12 pt cell font (a CJK one is two)
+PX_PT = 0.75
+# The four (three) columns: 123 units = 984 px = 738 pt fit the 755 pt between the margins, so the
+# print scale is 1 and the breaks placed here are where the printer breaks.
 SCHOOL_WIDTHS = [22, 44, 44, 13]
 COUNTY_WIDTHS = [55, 55, 13]
 A4 = 9
+
+
+def new_workbook():
+    """A workbook whose default font (the unit of column widths) is DEFAULT_FONT."""
+    wb = Workbook()
+    wb._fonts = IndexedList([DEFAULT_FONT])
+    return wb
+
+
+def print_scale(widths):
+    """The scale fit-to-width prints at: 1 when the columns fit between the margins."""
+    return min(1.0, PAGE_WIDTH_PT / (sum(widths) * UNIT_PX * PX_PT))
 
 
 def text(cell, value):
@@ -60,10 +83,10 @@ _TOKEN = re.compile(r"[A-Za-z0-9.,:%+\-/]+|.", re.S)
 
 
 def wrapped_lines(value, width):
-    """How many lines `value` takes in a wrapped cell `width` (Excel units) wide at 12 pt: the
-    characters that really fit (≈ 7 px a unit, 8 px a half-width character, a CJK one 16 px),
+    """How many lines `value` takes in a wrapped cell `width` units wide at 12 pt: the characters
+    that really fit (UNIT_PX a unit, 8 px a half-width character, a CJK one 16 px),
     Latin words kept whole, explicit line breaks kept."""
-    per_line = max(2, int((width * 7 - 6) // 8))
+    per_line = max(2, int((width * UNIT_PX - CELL_PAD_PX) // HALF_PX))
     total = 0
     for para in str(value or "").split("\n"):
         lines, used = 1, 0
@@ -88,7 +111,7 @@ def _print_setup(ws, title_rows):
     ws.print_title_rows = title_rows
     ws.page_setup.paperSize = A4
     ws.page_setup.orientation = "landscape"
-    # one page wide: where a PC lacks Calibri the columns come out wider and are scaled down, which
+    # one page wide: should a PC lay the default font out wider, the columns are scaled down, which
     # only leaves more room under the breaks placed here at 100 %
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
@@ -146,11 +169,12 @@ class _Pages:
     """Where the printed pages break: rows are never split, so a row that does not fit on the
     page starts the next one (a manual break here, so that the school's name can be repeated)."""
 
-    def __init__(self, ws, used_first, header):
+    def __init__(self, ws, used_first, header, widths):
         self.ws, self.used, self.header = ws, used_first, header
+        self.capacity = PAGE_HEIGHT_PT / print_scale(widths)  # row heights are points at 100 %
 
     def fits(self, height):
-        return self.used + height <= PAGE_HEIGHT_PT
+        return self.used + height <= self.capacity
 
     def add(self, height):
         self.used += height
@@ -164,11 +188,11 @@ def build_rectification_xlsx(data):
     """Attachment 1 (schools: one block per campus, its problems numbered under it) and
     attachment 2 (the county government), deadlines as real dates shown to the month. Printed
     A4 landscape with page numbers; a school block broken by a page shows its name again."""
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "学校整改清单"
     pages = _Pages(ws, _sheet_head(ws, "附件1", SCHOOL_TITLE, SCHOOL_HEADERS, data.county, data.filled,
-                                   SCHOOL_WIDTHS), 24)
+                                   SCHOOL_WIDTHS), 24, SCHOOL_WIDTHS)
     row = 5
     for n, (school, items) in enumerate(data.schools, start=1):
         first = row
@@ -197,7 +221,7 @@ def build_rectification_xlsx(data):
 
     ws2 = wb.create_sheet("县级政府整改清单")
     pages = _Pages(ws2, _sheet_head(ws2, "附件2", COUNTY_TITLE, COUNTY_HEADERS, data.county, data.filled,
-                                    COUNTY_WIDTHS), 24)
+                                    COUNTY_WIDTHS), 24, COUNTY_WIDTHS)
     row = 5
     for k, item in enumerate(data.county_rows, start=1):
         values = [f"{k}.{item.problem}", item.measure, ""]

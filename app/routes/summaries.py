@@ -9,8 +9,8 @@ from ..models.procedure import CONCLUSIONS
 from ..fieldwork.operations import OperationError, audit, claim_version, save_text_edit
 from ..permissions import ALL_ROLES, is_team_lead, record_in, roles
 from ..fieldwork.procedure import (
-    feedback_figures, feedback_for, feedback_of, import_summaries, merge_problem, reopen, sign_feedback, submit_summary,
-    summary_for, sync_summary,
+    feedback_figures, feedback_for, feedback_of, forum_types, import_summaries, merge_problem, parse_entered_figures,
+    reopen, save_entered_figures, sign_feedback, submit_summary, summary_for, sync_summary,
 )
 from ..permissions import inspection_or_404 as _inspection
 from ..fieldwork.progress import photo_only_items, unfinished
@@ -265,7 +265,8 @@ def feedback(iid):
                            is_team_lead=is_team_lead(current_user, inspection), parts=standard.parts,
                            doubtful=[p for p in fb.problems if p.doubtful], texts=texts, text_fields=FEEDBACK_TEXTS,
                            photos=[(ph, photo_label(standard, ph)) for ph in photos], default_photos=default_photos,
-                           chosen_photos=chosen,
+                           chosen_photos=chosen, forum_types=forum_types(),
+                           entered=(fb.entered_figures or {}),
                            departments={d.id: d.name for d in db.session.scalars(db.select(Department).filter_by(inspection_id=iid))})
 
 
@@ -335,6 +336,10 @@ def feedback_action(iid, action):
             audit(current_user, "update", "feedback", fb.id, f"证据照片 {len(wanted)} 张",
                   {"photos": sorted(before)}, {"photos": sorted(wanted)}, iid)
             flash(f"证据照片已保存：{len(wanted)} 张。", "success")
+        elif action == "figures":
+            save_entered_figures(fb, inspection, current_user, parse_entered_figures(request.form),
+                                 request.form.get("base_version"))
+            flash("座谈会、调查问卷数字已保存。", "success")
         elif action == "import":
             added = import_summaries(fb, inspection, current_user)
             flash(f"已从已提交的小组汇总导入问题 {added} 个。", "success")
