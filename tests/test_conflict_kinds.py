@@ -141,6 +141,7 @@ def test_group_summary_overwritten_shows_on_the_summary(client, demo, iid):
     assert notice and "综述" in notice and users["inspector2"].name in notice
     page = client.get(f"/inspections/{iid}/conflicts")
     assert page.status_code == 200 and "小组汇总" in text_of(page)
+    assert "综合情况：甲的综述" in text_of(page) and "narrative" not in text_of(page)  # fields as the form names them
     assert overwritten_author_on_conflicts_page(client, iid, c.id) == users["inspector1"].name
 
 

@@ -544,6 +544,9 @@ def test_directions_are_one_per_theme_group_and_never_repeat(client, demo):
     assert req[0].startswith("（一）规范办学规模和班额。制定消除大班额工作方案")
     assert len(req) == len(set(req)) and "整改方案" not in drafts["requirements"]
     assert "整改方案" in drafts["closing"]
+    hearing = next(x for x in drafts["problems_text"].splitlines() if "陈述答辩" in x)
+    assert "陈述答辩中部分问题回答不够充分。对“编外教师如何消化？”的回答评价为差" in hearing, hearing
+    assert hearing.count("陈述答辩中") == 1, hearing
 
 
 def test_only_headings_keep_with_the_next_paragraph(client, demo):

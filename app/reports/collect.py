@@ -63,6 +63,9 @@ def _part_order(std, p):
     return (parts.index(p.part) if p.part in parts else 99, codes.index(code) if code in codes else 999)
 
 
+HEARING_PREFIX = "陈述答辩中"  # how app/fieldwork/procedure.py words a hearing answer judged 差
+
+
 def problem_facts(inspection, problems):
     """Each confirmed problem as wording.problem_themes reads it."""
     std = inspection.standard
@@ -78,12 +81,19 @@ def problem_facts(inspection, problems):
             theme, criterion = "~interview", ""
             statement = f"部分受访{'、'.join(interviewed) or '群众'}对学校办学和义务教育工作还不够满意"
         elif "hearing_entry" in kinds:
-            theme, statement, criterion = "~hearing", "陈述答辩中部分问题回答不够充分", ""
+            theme, statement, criterion = "~hearing", HEARING_PREFIX + "部分问题回答不够充分", ""
         else:
             theme, statement, criterion = "~other", "其他问题", ""
+        if p.school or indicator:
+            detail = wording.detail_of(p.text, statement)
+        elif p.department_id:
+            detail = deps.get(p.department_id, "") + p.text
+        elif theme == "~hearing" and p.text.startswith(HEARING_PREFIX):  # the statement says where already
+            detail = "对" + p.text[len(HEARING_PREFIX):]
+        else:
+            detail = p.text
         facts.append({"theme": theme, "statement": statement, "order": _part_order(std, p),
-                      "school": p.school.name if p.school else "", "detail": wording.detail_of(p.text, statement)
-                      if p.school or indicator else (deps.get(p.department_id, "") + p.text if p.department_id else p.text),
+                      "school": p.school.name if p.school else "", "detail": detail,
                       "criterion": criterion, "below": bool(indicator and indicator.get("thresholds"))})
     return facts
 

@@ -21,6 +21,20 @@ bp.add_app_template_global(conflict_notice)
 
 # every kind a save stores a RecordConflict for: save_versioned_row / save_versioned and
 # save_text_edit (group summary and feedback texts)
+def field_labels():
+    """The Chinese name of each field a conflict keeps, as the capture forms label it."""
+    from .summaries import FEEDBACK_TEXTS
+
+    return {
+        "verdict": "结论", "observed_value": "观测值", "note": "备注", "measurements": "实测记录",
+        "question": "问题", "asked_by": "提问人", "answer": "回答要点", "judgement": "评价", "indicator_code": "指标",
+        "documents_seen": "查阅的文件", "interviewee_type": "访谈对象类别", "interviewee": "访谈对象",
+        "school_id": "学校", "answers": "回答", "satisfaction": "满意度",
+        "covered": "检查范围", "strengths": "主要成绩和亮点", "narrative": "综合情况",
+        **{field: label for field, (label, _rows, _limit) in FEEDBACK_TEXTS.items()},
+    }
+
+
 CONFLICT_MODELS = {"check_record": CheckRecord, "hearing_entry": HearingEntry, "interview": Interview,
                    "department": Department, "group_summary": GroupSummary, "feedback": Feedback}
 
@@ -54,7 +68,7 @@ def conflicts(iid):
                       "overwritten_author": users.get((c.overwritten or {}).get("author_id"), ""),
                       "resolver": users.get(c.resolved_by_id, ""),
                       "may_resolve": lead and c.resolved_at is None and _may_resolve(inspection, c)})
-    return render_template("summaries/conflicts.html", inspection=inspection, items=items)
+    return render_template("summaries/conflicts.html", inspection=inspection, items=items, labels=field_labels())
 
 
 @bp.post("/inspections/<int:iid>/conflicts/<int:cid>")
