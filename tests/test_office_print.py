@@ -251,3 +251,16 @@ def test_the_printed_rectification_lists_keep_every_cells_text(office):
         heads = [h for h in pdf_words if h[0] == w[0] and h[6] == "学校名称"]
         assert heads and 0 < w[3] - heads[0][3] < 40, (w, heads)
         assert w[6].split(".", 1)[1][:-len("（续）")] in {name for name, _rows in rect.schools}
+
+
+def test_each_printed_list_numbers_its_own_pages(office):
+    """附件1 and 附件2 print from one workbook, each an attachment of its own: 附件2 starts at
+    第 1 页 again, and no footer claims a total counted over both sheets."""
+    pages = subprocess.run(["pdftotext", "-layout", str(office["xlsx_pdf"]), "-"], check=True, capture_output=True,
+                           text=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    numbers = [int(m.group(1)) for p in pages for m in [re.search(r"第\s*(\d+)\s*页", p)] if m]
+    county_page = next(i for i, p in enumerate(pages) if "附件2" in p)
+    assert len(numbers) == len(pages)
+    assert numbers == list(range(1, county_page + 1)) + list(range(1, len(pages) - county_page + 1)), numbers
+    assert not any("共" in re.sub(r"\s+", "", p).split("第")[-1] for p in pages)

@@ -36,7 +36,9 @@ PAGE_HEIGHT_PT = 210 / 25.4 * 72 - (MARGINS.top + MARGINS.bottom) * 72 - 6  # a 
 PAGE_WIDTH_PT = 297 / 25.4 * 72 - (MARGINS.left + MARGINS.right) * 72
 LINE_PT = 18  # one line of 12 pt CJK text (Excel ≈ 15.75, LibreOffice with Noto CJK ≈ 17.4)
 PAD_PT = 6
-FOOTER = "第 &P 页，共 &N 页"
+# Each sheet is its own attachment, numbered from 1. No "共 &N 页": LibreOffice and WPS count &N
+# over the whole workbook, so 附件2 on its one page would read "第 1 页，共 7 页".
+FOOTER = "第 &P 页"
 # A column width counts digits of the workbook's default font. That font is set to Arial 11 (every
 # Windows PC has it; LibreOffice lays it out with the metric-identical Liberation Sans), so a unit is
 # 8 px (6 pt) wherever the list is opened — with Calibri, which LibreOffice often lacks, a unit was
@@ -107,6 +109,13 @@ def row_height(values, widths):
     return max(24, PAD_PT + LINE_PT * max(wrapped_lines(v, w) for v, w in zip(values, widths)))
 
 
+def page_numbers(ws):
+    """第 N 页 in the printed footer, counted from 1 on every sheet (not on from the sheet before)."""
+    ws.oddFooter.center.text = FOOTER
+    ws.page_setup.firstPageNumber = 1
+    ws.page_setup.useFirstPageNumber = True
+
+
 def _print_setup(ws, title_rows):
     ws.print_title_rows = title_rows
     ws.page_setup.paperSize = A4
@@ -117,7 +126,7 @@ def _print_setup(ws, title_rows):
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins = MARGINS
-    ws.oddFooter.center.text = FOOTER
+    page_numbers(ws)
     ws.oddFooter.center.font = "仿宋,Regular"
     ws.oddFooter.center.size = 11
     ws.print_options.horizontalCentered = True
@@ -280,7 +289,7 @@ def build_export_xlsx(sheets):
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, header=0.3, footer=0.3)
-        ws.oddFooter.center.text = FOOTER
+        page_numbers(ws)
         ws.append([_head_cell(ws, h) for h in headers])
         for r in rows:
             ws.append([_value_cell(ws, v) for v in r])
