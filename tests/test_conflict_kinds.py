@@ -184,3 +184,27 @@ def test_restoring_a_feedback_conflict_puts_the_text_back_on_a_new_version(clien
     assert fb.overall == "甲拟的总体结论" and fb.version == c.base_version + 3
     entry = db.session.execute(db.select(AuditEntry).filter_by(action="restore", entity="feedback")).scalar_one()
     assert entry.entity_id == fb.id and entry.after["overall"] == "甲拟的总体结论"
+
+
+def test_a_submitted_summary_takes_a_restore_only_after_it_is_returned(client, demo, iid):
+    group = demo["inspection"].groups[0]
+    base = f"/inspections/{iid}/groups/{group.id}/summary"
+    t = login(client, "inspector1")
+    post(client, f"{base}/save", t, base_version="", covered="", strengths="", narrative="第一稿")
+    post(client, f"{base}/save", t, base_version="2", covered="", strengths="", narrative="第二稿")
+    post(client, f"{base}/save", t, base_version="2", covered="", strengths="", narrative="从旧版改的第三稿")
+    c = the_conflict("group_summary")
+    assert post(client, f"{base}/submit", t, confirm="1").status_code == 302
+    t = switch(client, t, "lead")
+    resp = client.post(f"/inspections/{iid}/conflicts/{c.id}", data={"csrf_token": t, "resolution": "restored"},
+                       follow_redirects=True)
+    assert "小组汇总已提交" in text_of(resp)
+    db.session.expire_all()
+    summary = db.session.execute(db.select(GroupSummary).filter_by(group_id=group.id)).scalar_one()
+    assert summary.narrative == "从旧版改的第三稿" and summary.status == "submitted"
+    assert db.session.get(RecordConflict, c.id).resolved_at is None
+    assert post(client, f"{base}/return", t).status_code == 302  # the team lead sends it back
+    assert post(client, f"/inspections/{iid}/conflicts/{c.id}", t, resolution="restored").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(GroupSummary, summary.id).narrative == "第二稿"
+    assert db.session.get(RecordConflict, c.id).resolution == "restored"

@@ -5,7 +5,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
-from ..fieldwork.operations import audit, claim_version
+from ..fieldwork import conflicts as conflict_ops
+from ..fieldwork.operations import OperationError
 from ..models import CheckRecord, Department, Feedback, GroupSummary, HearingEntry, Interview
 from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, roles
 from ..permissions import inspection_or_404 as _inspection
@@ -75,7 +76,6 @@ def conflicts(iid):
 @roles(*ALL_ROLES)
 def resolve_conflict(iid, cid):
     from ..models import RecordConflict
-    from ..models.base import utcnow
 
     inspection = _inspection(iid)
     if not _may_resolve(inspection) or inspection.locked:
@@ -85,25 +85,12 @@ def resolve_conflict(iid, cid):
         abort(404, description="冲突记录不存在。")
     if not _may_resolve(inspection, c):
         abort(403, description="组长只能处理本组的修改冲突，其他组的由该组组长或检查组组长处理。")
-    if c.resolved_at is None:
-        choice = request.form.get("resolution")
-        if choice not in ("kept", "restored"):
-            abort(400)
-        if choice == "restored":
-            record = db.session.get(CONFLICT_MODELS[c.kind], c.record_id)
-            before = {k: getattr(record, k) for k in c.overwritten if k not in ("version", "author_id") and hasattr(record, k)}
-            if not claim_version(CONFLICT_MODELS[c.kind], record, record.version):
-                db.session.rollback()
-                flash("这条记录刚被修改，请刷新后再处理。", "error")
-                return redirect(url_for("summaries.conflicts", iid=iid))
-            for k in before:
-                setattr(record, k, c.overwritten[k])
-            audit(current_user, "restore", c.kind, record.id, "处理冲突：恢复被覆盖的版本",
-                  {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in before.items()},
-                  {k: c.overwritten[k] for k in before}, iid)
-        c.resolution = choice
-        c.resolved_at = utcnow()
-        c.resolved_by_id = current_user.id
-        db.session.commit()
-        flash("已处理。", "success")
+    try:
+        conflict_ops.resolve_conflict(c, CONFLICT_MODELS[c.kind], current_user, request.form.get("resolution"))
+    except OperationError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("summaries.conflicts", iid=iid))
+    db.session.commit()
+    flash("已处理。", "success")
     return redirect(url_for("summaries.conflicts", iid=iid))
