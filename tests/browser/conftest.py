@@ -72,6 +72,17 @@ def wait_until_js(page, expression, timeout=20000):
         waited += 100
 
 
+def wait_stored(page, check, timeout=20000):
+    """Wait until check() (a look at the database) is true, letting the page run meanwhile: what
+    must be stored is waited for where it is stored, not guessed from the page's state."""
+    waited = 0
+    while not check():
+        if waited >= timeout:
+            raise AssertionError(f"not stored after {timeout} ms")
+        page.wait_for_timeout(100)
+        waited += 100
+
+
 def wait_queue_empty(page, timeout=20000):
     """The outbox in IndexedDB is empty: read from the queue itself, not the badge (the badge is
     hidden on a freshly loaded page before the queue has been read)."""

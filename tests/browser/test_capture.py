@@ -5,7 +5,7 @@ on leaving; and on plain HTTP (no service worker) the app says so and captures s
 from app.extensions import db
 from app.models import CheckRecord, ClientOp, HearingEntry, Interview
 from tests.browser.conftest import (
-    CHROMIUM, CHROMIUM_FLAGS, PHONE, login_page, screenshot, wait_queue_empty, wait_saved, wait_until_js,
+    CHROMIUM, CHROMIUM_FLAGS, PHONE, login_page, screenshot, wait_queue_empty, wait_saved, wait_stored, wait_until_js,
 )
 
 
@@ -28,10 +28,9 @@ def test_tap_and_type_then_leave_without_saving(app, demo, live_server, page):
     item.locator("textarea[name=note]").fill("3名教师无教师资格证")
     page.click("nav.crumbs a")  # straight away: no 保存, no pause
     page.wait_for_load_state()
-    page.wait_for_function("() => window.DDT && DDT.pending === 0 && !Object.keys(localStorage).some(k => k.startsWith('ddt-draft:'))")
-    page.wait_for_timeout(300)
+    wait_stored(page, lambda: getattr(_record(app, school, "G12"), "note", None) == "3名教师无教师资格证")
     rec = _record(app, school, "G12")
-    assert rec is not None and rec.verdict == "不达标" and rec.note == "3名教师无教师资格证"
+    assert rec.verdict == "不达标"
     page.goto(f"{base}/inspections/{iid}/schools/{school.id}")
     assert "第" in page.locator("#item-G12 [data-save-state]").inner_text()
     screenshot(page, "tap-is-a-save", full_page=False)
