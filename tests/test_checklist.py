@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from app.extensions import db
@@ -155,3 +156,36 @@ def test_login_wrong_password_in_chinese(client, demo):
 def test_healthz(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200 and resp.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_checklist_page_shows_every_change_though_it_is_kept_between_views(client, demo, login_as):
+    """The page is put together from cached parts: each view still shows the visit's state, the
+    group's name, the person's own name, a message once, and the new answer count."""
+    from app.models import Group
+
+    token = login_as("inspector1")
+    visit = _visit(demo)
+    school, iid = visit.school, demo["inspection"].id
+    url = f"/inspections/{iid}/schools/{school.id}"
+    first = text_of(client.get(url))
+    assert "开始检查" in first and demo["users"]["inspector1"].name in first and "已作答 0 / 18 项" in first
+    assert client.post(f"{url}/visit/start", data={"csrf_token": token}).status_code == 302
+    started = text_of(client.get(url))
+    assert "完成本校检查" in started and "开始检查（记录到校时间）" not in started
+    group = db.session.get(Group, visit.group_id)
+    group.name = "改名后的第一组"
+    db.session.commit()
+    assert "改名后的第一组" in text_of(client.get(url))
+    client.post(_item_url(demo, school, "G5"), data={"csrf_token": token, "client_uuid": str(uuid.uuid4()),
+                                                      "verdict": "达标"})  # a plain form post: flashes 已保存
+    once = text_of(client.get(url))
+    assert "G5 已保存" in once and "已作答 1 / 18 项" in once
+    again = client.get(url).get_data(as_text=True)
+    assert "G5 已保存" not in again and "已作答 1 / 18 项" in text_of(client.get(url))
+    uuids = re.findall(r'name="client_uuid" value="([^"]+)"', again)
+    assert len(uuids) == len(set(uuids)) >= 18  # every form a fresh one
+    assert not set(uuids) & set(re.findall(r'name="client_uuid" value="([^"]+)"', client.get(url).get_data(as_text=True)))
+    client.post("/logout", data={"csrf_token": token})
+    login_as("inspector2")
+    who = re.search(r'<span class="who">([^<]*)<small>', client.get(url).get_data(as_text=True)).group(1)
+    assert who == demo["users"]["inspector2"].name  # not the page kept for inspector1

@@ -6,6 +6,7 @@ finds it and gets the stored record back, changing nothing. Edits carry the vers
 were made on; a stale one is applied (later write wins) and the overwritten state is kept as
 a RecordConflict for the group lead.
 """
+import os
 import random
 import re
 import time
@@ -36,6 +37,13 @@ def check_uuid(value):
 
 def new_uuid():
     return str(uuidlib.uuid4())
+
+
+def new_uuids(n):
+    """n random (version 4) UUIDs from one read of the system's randomness, for a page with a form
+    per item (uuid4() reads it once per UUID)."""
+    raw = os.urandom(16 * n)
+    return [str(uuidlib.UUID(bytes=raw[16 * k:16 * k + 16], version=4)) for k in range(n)]
 
 
 def audit(user, action, entity, entity_id=None, summary="", before=None, after=None, inspection_id=None):

@@ -1,9 +1,8 @@
 """The school checklist an inspector works on a phone (分组检查学校)."""
-import re
 from collections import OrderedDict
 from functools import lru_cache
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import bindparam
@@ -11,7 +10,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import CheckRecord, Inspection, InspectionMember, School, Visit
-from ..fieldwork.operations import OperationError, new_uuid, save_check_record
+from ..fieldwork.operations import OperationError, new_uuid, new_uuids, save_check_record
 from ..permissions import ALL_ROLES, current_inspection_for, is_team_lead, roles
 from ..fieldwork.measurements import MeasureError, judge, parse_rows
 from ..standards import get_standard
@@ -107,79 +106,130 @@ def _load_page(iid, school_id):
 @bp.get("/inspections/<int:iid>/schools/<int:school_id>")
 @roles(*ALL_ROLES)
 def school(iid, school_id):
-    inspection, school, visit = _load_page(iid, school_id)
-    standard = inspection.standard
-    html, answered, photo_only = items_html(inspection, school, standard)
-    can_add_visit = visit is None and (current_user.role == "admin" or is_team_lead(current_user, inspection))
-    return render_template("checklist/school.html", inspection=inspection, school=school, standard=standard,
-                           visit=visit, answered=answered, photo_only=photo_only, items_html=html,
-                           can_add_visit=can_add_visit)
+    """The checklist page. It is the hottest page: one query decides whether this user may see it
+    and tells the state of everything it shows; the page is put together from two per-process
+    caches keyed by that state (the item list, shared by everyone, and the page around it, per
+    user), and only what changed is rendered again. The CSRF token, each form's fresh UUID and
+    this person's overwritten-answer notices go in last, on every view."""
+    row = db.session.execute(_view_stmt(), {"iid": iid, "sid": school_id, "uid": current_user.id}).first()
+    if row is None:
+        _load(iid, school_id)  # says which of the two is missing
+        abort(404)
+    if row.member_role is None and current_user.role != "admin":
+        abort(403, description=f"{current_user.name}不是本次检查的成员。")
+    tz = current_app.config["TIMEZONE"]
+    state = tuple(row)[len(_PAGE_COLUMNS):]
+    items_key = (iid, school_id, row.standard_id, row.locked, tz, state)
+    shell_key = (current_user.id, current_user.name, current_user.role, tuple(row), tz)
+    items, shell = _cache_get(_items_cache, items_key), _cache_get(_shells, shell_key)
+    if items is None or shell is None:
+        inspection, school, visit = _load_page(iid, school_id)
+        standard = inspection.standard
+        if items is None:
+            items = _cache_put(_items_cache, items_key, render_items(inspection, school, standard))
+        if shell is None:
+            photo_only = items[1]
+            can_add_visit = visit is None and (current_user.role == "admin" or is_team_lead(current_user, inspection))
+            one_off = bool(session.get("_flashes"))  # a message for this view only: the page is not kept
+            page = render_template(
+                "checklist/school.html", inspection=inspection, school=school, standard=standard, visit=visit,
+                answered=row.answered, photo_only=photo_only, items_html=Markup(ITEMS_MARK),
+                can_add_visit=can_add_visit).replace(generate_csrf(), CSRF_MARK)
+            shell = tuple(page.split(ITEMS_MARK, 1))
+            if not (one_off or can_add_visit):  # (nor one listing the inspection's groups to pick from)
+                _cache_put(_shells, shell_key, shell)
+    html = (shell[0] + items[0] + shell[1]).replace(CSRF_MARK, generate_csrf())
+    if row.open_conflicts:  # open conflicts at this school: is one of them this user's answer?
+        html = _with_notices(html, iid, school_id)
+    parts = html.split(UUID_MARK)
+    uuids = new_uuids(len(parts) - 1) + [""]
+    return "".join(part + uuid for part, uuid in zip(parts, uuids))
 
 
-CSRF_MARK, UUID_MARK = "@@csrf@@", "@@uuid@@"
-_items_cache = OrderedDict()  # rendered item lists, per process; keyed by everything they show
+CSRF_MARK, UUID_MARK, ITEMS_MARK = "@@csrf@@", "@@uuid@@", "@@items@@"
+# Per process, bounded: the rendered item lists (keyed by everything they show), and the pages
+# around them (keyed by the user and everything the page shows).
+_items_cache, _shells = OrderedDict(), OrderedDict()
+CACHE_SIZE = 512
+
+
+def _cache_get(cache, key):
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _cache_put(cache, key, value):
+    cache[key] = value
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
+# What the page around the item list shows (and the membership that decides access); then the
+# state of the item list.
+_PAGE_COLUMNS = ("standard_id", "locked", "level", "year", "county", "name", "code", "school_type", "urban_rural",
+                 "member_role", "visit_id", "started_at", "finished_at", "group")
 
 
 @lru_cache(maxsize=None)
-def _state_stmt():
-    """One row that changes whenever anything the item list shows changes: the school's answers
-    (count, last change, sum of versions) and photos (count, sum of ids); and the school's open
-    conflicts (a notice is looked up only when there are any)."""
+def _view_stmt():
     from sqlalchemy import func, select
 
-    from ..models import Photo, RecordConflict
+    from ..models import County, Group, Photo, RecordConflict, SchoolSectionData
 
     rec = (CheckRecord.inspection_id == bindparam("iid"), CheckRecord.subject_type == "school",
            CheckRecord.subject_id == bindparam("sid"))
     pho = (Photo.inspection_id == bindparam("iid"), Photo.subject_type == "school", Photo.subject_id == bindparam("sid"),
            Photo.deleted_at.is_(None))
-    return select(
-        select(func.count(CheckRecord.id)).where(*rec).scalar_subquery(),
+    data = SchoolSectionData.school_id == bindparam("sid")
+    return (select(
+        Inspection.standard_id, Inspection.locked, Inspection.level, Inspection.year, County.name.label("county"),
+        School.name, School.code, School.school_type, School.urban_rural, InspectionMember.role.label("member_role"),
+        Visit.id.label("visit_id"), Visit.started_at, Visit.finished_at, Group.name.label("group"),
+        # the item list's state: answers (count, last change, sum of versions), photos (count, sum of
+        # ids), the school's reported data (last change, rows: any year, so any change of it), and
+        # open conflicts (a notice is looked up only when there are any)
+        select(func.count(CheckRecord.id)).where(*rec).scalar_subquery().label("answered"),
         select(func.max(CheckRecord.updated_at)).where(*rec).scalar_subquery(),
         select(func.coalesce(func.sum(CheckRecord.version), 0)).where(*rec).scalar_subquery(),
         select(func.count(Photo.id)).where(*pho).scalar_subquery(),
         select(func.coalesce(func.sum(Photo.id), 0)).where(*pho).scalar_subquery(),
+        select(func.max(SchoolSectionData.updated_at)).where(data).scalar_subquery(),
+        select(func.count(SchoolSectionData.id)).where(data).scalar_subquery(),
         select(func.count(RecordConflict.id)).join(CheckRecord, CheckRecord.id == RecordConflict.record_id).where(
-            *rec, RecordConflict.kind == "check_record", RecordConflict.resolved_at.is_(None)).scalar_subquery(),
-    )
+            *rec, RecordConflict.kind == "check_record", RecordConflict.resolved_at.is_(None))
+        .scalar_subquery().label("open_conflicts"),
+    ).select_from(Inspection)
+        .join(County, County.id == Inspection.county_id)
+        .join(School, (School.id == bindparam("sid")) & (School.county_id == Inspection.county_id))
+        .outerjoin(InspectionMember, (InspectionMember.inspection_id == Inspection.id)
+                   & (InspectionMember.user_id == bindparam("uid")))
+        .outerjoin(Visit, (Visit.inspection_id == Inspection.id) & (Visit.school_id == School.id))
+        .outerjoin(Group, Group.id == Visit.group_id)
+        .where(Inspection.id == bindparam("iid")))
 
 
-def items_html(inspection, school, standard):
-    """The item list of a checklist page and the number answered. Rendering 18–36 forms is most
-    of the page's cost, and it changes only when the answers, photos or reported figures do: the
-    HTML is rendered once per such state (one cheap query tells the state), with placeholders
-    for the session's CSRF token and each form's fresh UUID."""
-    from ..indicators.school_import import data_stamp
-
-    state = tuple(db.session.execute(_state_stmt(), {"iid": inspection.id, "sid": school.id}).one())
-    key = (inspection.id, school.id, standard.id, inspection.locked, current_app.config["TIMEZONE"], state[:5],
-           data_stamp(school.id, inspection.year))
-    cached = _items_cache.get(key)
-    if cached is None:
-        records = school_records(inspection, school)
-        context = school_context(inspection, school)
-        photos = photo_ids(inspection.id, "school", school.id)
-        photo_only = [i["code"] for i in standard.checklist if i["code"] in photos and i["code"] not in records]
-        html = render_template(
-            "checklist/_items.html", inspection=inspection, school=school, groups=standard.checklist_groups(),
-            records=records, context=context, photos=photos, post_base=item_url(inspection, school, ""),
-            csrf=CSRF_MARK, new_uuid=lambda: UUID_MARK, locked=inspection.locked)
-        cached = _items_cache[key] = (html, photo_only)
-        if len(_items_cache) > 512:
-            _items_cache.popitem(last=False)
-    else:
-        _items_cache.move_to_end(key)
-    html, photo_only = cached
-    html = html.replace(CSRF_MARK, generate_csrf())
-    if state[5]:  # open conflicts at this school: is one of them this user's answer?
-        html = _with_notices(html, inspection, school)
-    return Markup(re.sub(UUID_MARK, lambda _m: new_uuid(), html)), state[0], photo_only
+def render_items(inspection, school, standard):
+    """The item list of a checklist page (rendering 18–36 forms is most of the page's cost), with
+    placeholders for the session's CSRF token, each form's fresh UUID and the notices; and the
+    items with photos but no verdict."""
+    records = school_records(inspection, school)
+    photos = photo_ids(inspection.id, "school", school.id)
+    photo_only = [i["code"] for i in standard.checklist if i["code"] in photos and i["code"] not in records]
+    html = render_template(
+        "checklist/_items.html", inspection=inspection, school=school, groups=standard.checklist_groups(),
+        records=records, context=school_context(inspection, school), photos=photos,
+        post_base=item_url(inspection, school, ""), csrf=CSRF_MARK, new_uuid=lambda: UUID_MARK,
+        locked=inspection.locked)
+    return html, photo_only
 
 
-def _with_notices(html, inspection, school):
+def _with_notices(html, iid, school_id):
     """The cached list is the same for everyone; the notice that someone's stale save replaced
     this user's answer is per person, put in on the item it concerns."""
-    for code, notice in overwritten_notices(inspection.id, current_user, "school", school.id).items():
+    for code, notice in overwritten_notices(iid, current_user, "school", school_id).items():
         html = html.replace(f"<!--notice:{code}-->", notice, 1)
     return html
 
