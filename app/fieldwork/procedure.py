@@ -97,8 +97,9 @@ def verified_per_pupil(inspection, school_id, code, observed):
     """{学段: value} of a 资源配置 indicator with the count or area verified on site in place of the
     reported one: the school's stored rows (its latest data year up to the inspection's) with the
     numerator replaced — a combined school's total split between its 学段 by the standard's
-    weights — and computed by the same formula the indicator is judged by. None when the item is
-    not such an indicator, the value is not a number or the school has no data."""
+    weights — and computed by the same formula the indicator is judged by; only the 学段 below the
+    standard. None when the item is not such an indicator, the value is not a number, the school has
+    no data or the figure meets the standard."""
     from ..indicators.metrics import indicator_values
     from ..indicators.school_import import school_frame
     from ..indicators.split import split_shared, weights_for
@@ -127,7 +128,9 @@ def verified_per_pupil(inspection, school_id, code, observed):
     else:
         frame[numerator] = total / len(sections) if len(sections) > 1 else total
     values = indicator_values(frame, standard, [code])[code]
-    return {sec: float(v) for sec, v in zip(sections, values) if v == v}
+    # only a 学段 below its standard: a figure that meets it is no evidence of the shortfall
+    below = {sec: float(v) for sec, v in zip(sections, values) if v == v and v < indicator["thresholds"].get(sec, v)}
+    return below or None
 
 
 def summary_for(group):
