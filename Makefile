@@ -45,7 +45,10 @@ run: deps
 # 2×CPU+1 workers on 127.0.0.1:5000 behind Caddy (deploy/Caddyfile), trusting its X-Forwarded-*.
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
 BIND ?= 127.0.0.1:$(PORT)
-serve: deps
+# A service start never installs anything (no network needed, no half-installed venv): an
+# upgrade runs `make deps` first (README「升级」).
+serve:
+	@test -f $(VENV)/.deps && test ! requirements.txt -nt $(VENV)/.deps || { echo "依赖未安装或已过期：请先以应用用户运行 make deps"; exit 1; }
 	@test -n "$$SECRET_KEY" || { echo "请先设置 SECRET_KEY（如 export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))')）"; exit 1; }
 	APP_ENV=production $(FLASK) db upgrade
 	APP_ENV=production PROXY_FIX=$${PROXY_FIX:-1} exec $(VENV)/bin/gunicorn -w $(WORKERS) --threads 4 -b $(BIND) \
