@@ -208,3 +208,20 @@ def test_a_submitted_summary_takes_a_restore_only_after_it_is_returned(client, d
     db.session.expire_all()
     assert db.session.get(GroupSummary, summary.id).narrative == "第二稿"
     assert db.session.get(RecordConflict, c.id).resolution == "restored"
+
+
+def test_a_stale_save_over_a_row_that_holds_nothing_is_no_conflict(client, demo, iid):
+    """A department's row and a group's summary are made empty with the inspection: a first save
+    from a page older than that row overwrites no one's work, so there is nothing to resolve."""
+    dep = db.session.execute(db.select(Department).filter_by(inspection_id=iid)).scalars().first()
+    group = demo["inspection"].groups[0]
+    t = login(client, "inspector1")
+    resp = post(client, f"/inspections/{iid}/departments/{dep.id}/check", t, client_uuid=u(), base_version="0",
+                verdict="达标", note="文件齐全")
+    assert resp.status_code in (200, 302)
+    summary = f"/inspections/{iid}/groups/{group.id}/summary/save"
+    assert post(client, summary, t, base_version="0", covered="", strengths="", narrative="第一稿").status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(RecordConflict.id))) == 0
+    assert db.session.get(Department, dep.id).note == "文件齐全"
+    assert db.session.execute(db.select(GroupSummary).filter_by(group_id=group.id)).scalar_one().narrative == "第一稿"

@@ -172,7 +172,9 @@ def save_versioned_row(*, kind, model, inspection, user, client_uuid, values, fi
                     db.session.rollback()
                     _back_off(_attempt)
                     continue
-                status = "updated" if base == read_version else "conflict"
+                # a stale save over a state that holds nothing (a row made empty with the inspection)
+                # overwrites no one's work: no conflict
+                status = "updated" if base == read_version or not holds_content(before) else "conflict"
                 if status == "conflict":
                     db.session.add(RecordConflict(
                         inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base,
@@ -276,7 +278,7 @@ def save_text_edit(*, kind, record, inspection, user, values, base_version, labe
         if not claim_version(type(record), record, read_version):
             db.session.rollback()
             continue
-        if base != read_version:
+        if base != read_version and holds_content(before):
             db.session.add(RecordConflict(
                 inspection_id=inspection.id, kind=kind, record_id=record.id, base_version=base,
                 overwritten=with_author(before, kind, record), incoming=dict(_jsonable(values), author_id=user.id), author_id=user.id))
@@ -298,6 +300,11 @@ def _touch(record, user, now, created=False):
 
 def _jsonable(values):
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+
+
+def holds_content(snapshot):
+    """Whether a row's state holds anything someone wrote (not only its version and author)."""
+    return any(v not in (None, "", [], {}) for k, v in snapshot.items() if k not in ("version", "author_id"))
 
 
 def _snap(record, keys):
