@@ -12,7 +12,8 @@ from sqlalchemy import bindparam
 from ..extensions import db
 from ..models import CheckRecord, Department, HearingEntry, Interview, Photo, School
 from ..models.base import utcnow
-from ..fieldwork.operations import OperationError, audit, save_photo
+from ..fieldwork.operations import OperationError, audit
+from ..fieldwork.photo_capture import save_photo
 from ..media.storage import StorageMissing, StorageUnavailable
 from ..permissions import ALL_ROLES, is_team_lead, leads_work_of, require_capture, require_view, roles, user_groups
 from ..permissions import inspection_or_404 as _inspection
