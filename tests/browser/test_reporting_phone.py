@@ -190,6 +190,7 @@ def test_two_phones_edit_different_fields_of_one_report_both_stored(app, demo, l
         page.wait_for_selector(".conflict-notice")
         assert f"（{books + 100} 册）已被" in page.inner_text(".conflict-notice")
         assert "修改冲突" in page.inner_text("#conflicts")
+        page.locator("#conflicts").scroll_into_view_if_needed()
         screenshot(page, "reporting-phone-conflict", full_page=False)
     finally:
         other.close()
