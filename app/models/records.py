@@ -77,7 +77,8 @@ class RecordConflict(db.Model):
 
     __tablename__ = "record_conflicts"
     id = db.Column(db.Integer, primary_key=True)
-    inspection_id = db.Column(db.Integer, db.ForeignKey("inspections.id"), nullable=False, index=True)
+    # None for a record outside any inspection (kind "data_report": a 数据填报, record_id its id)
+    inspection_id = db.Column(db.Integer, db.ForeignKey("inspections.id"), index=True)
     kind = db.Column(db.String(24), nullable=False)
     record_id = db.Column(db.Integer, nullable=False)
     base_version = db.Column(db.Integer, nullable=False)

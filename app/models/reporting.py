@@ -25,6 +25,9 @@ class DataReport(db.Model):
     status = db.Column(db.String(12), nullable=False, default="draft")  # REPORT_STATUSES
     values = db.Column(db.JSON, nullable=False, default=dict)
     version = db.Column(db.Integer, nullable=False, default=0)
+    # {field key: id of the user whose save stored its current value}; a field absent (or a report
+    # from before this column) was last stored by updated_by (or imported, when never saved)
+    value_authors = db.Column(db.JSON)
     return_reason = db.Column(db.Text, nullable=False, default="")  # the reviewer's last reason for sending back
     updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)

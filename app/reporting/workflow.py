@@ -2,6 +2,8 @@
 save as one types (a versioned row: each save claims the next version), submit, send back, approve
 (an approved school report writes the year's SchoolSectionData). Every step is audited.
 No Flask request here: routes parse the request and call these."""
+import json
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -9,7 +11,7 @@ from ..extensions import db
 from ..fieldwork.operations import (
     MAX_ATTEMPTS, OperationError, audit, base_of, check_uuid, claim_version, find_op, remember_op,
 )
-from ..models import County, School, SchoolSectionData
+from ..models import County, RecordConflict, School, SchoolSectionData
 from ..models.base import utcnow
 from ..models.reporting import REPORT_STATUSES, DataReport
 from .forms import get_forms
@@ -84,7 +86,7 @@ def start_report(user, level, year, standard_id, school=None, county=None):
     county = school.county if school is not None else county
     report = DataReport(subject=f"school:{school.id}" if school is not None else f"county:{county.id}", level=level,
                         county_id=county.id, school_id=school.id if school is not None else None, year=year,
-                        standard_id=standard_id, status="draft", version=1, values={}, updated_by_id=user.id,
+                        standard_id=standard_id, status="draft", version=1, values={}, value_authors={}, updated_by_id=user.id,
                         updated_at=utcnow())
     if school is not None:
         report.values = get_forms(standard_id).school.prefill(imported_figures(school, year))
@@ -112,13 +114,74 @@ def _require_editable(report):
             "如需修改，请联系督导办退回。" if report.status in ("submitted", "approved") else ""))
 
 
-def save_values(report, user, client_uuid, raw, base_version):
-    """Store the submitted form (every input of the page) as the report's values, on the next
-    version. A save made on an older version than the stored one is refused (someone else saved
-    in between: the person reloads and sees their figures); a replay of a stored save changes
-    nothing. Returns (report, 'updated' | 'replay')."""
+def base_values_of(text):
+    """The values a page was rendered with (the hidden input base_values, JSON), or None for a
+    page from before it was sent (then every submitted field counts as changed)."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if isinstance(text, dict):
+        return text
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise OperationError("提交的原值无效，请刷新页面后重试。")
+    return found
+
+
+def page_values(report, raw):
+    """{value key: value} of the submitted inputs that hold one (parsed as the form reads them):
+    what the page now shows, the base of its next save."""
+    values, _errors = form_of(report).parse(raw, report.school, sections_of(report))
+    return {k: v for k, v in values.items() if k in raw}
+
+
+def _applicable(report, values):
+    keep = {key for key, _f, _s in entries_of(report, values)}
+    return {k: v for k, v in values.items() if k in keep}
+
+
+def _author_of(report, key):
+    """Who stored the current value of `key` (None: imported, never saved by anyone)."""
+    if report.value_authors is None:  # a report saved before authors were kept
+        return report.updated_by_id
+    return report.value_authors.get(key)
+
+
+def merge_save(report, submitted, shown, base, stale):
+    """Field-level merge of one save onto the stored values. `submitted` the parsed values,
+    `shown` the keys the page sent, `base` the values it was rendered with (None: unknown),
+    `stale` whether another save was stored since the page's version. Returns (values, changed
+    keys, {key: overwritten value} where the stored value was changed by someone else too)."""
+    current = dict(report.values or {})
+    changed = [k for k in shown if base is None or submitted.get(k) != base.get(k)]
+    overwritten = {}
+    for k in changed:
+        now, new = current.get(k), submitted.get(k)
+        if now == new:
+            continue
+        if (base is None and stale) or (base is not None and now != base.get(k)):
+            overwritten[k] = now  # both changed it: the later save wins, the stored value is kept
+    merged = dict(current)
+    for k in changed:
+        if submitted.get(k) is None:
+            merged.pop(k, None)
+        else:
+            merged[k] = submitted[k]
+    return _applicable(report, merged), changed, overwritten
+
+
+def save_values(report, user, client_uuid, raw, base_version, base_values=None):
+    """Store one save of the report page on the next version, merged field by field: the fields
+    the person changed (submitted ≠ the value their page was rendered with, `base_values`) go onto
+    the values stored now, so another person's save in between keeps its fields. A field both
+    changed takes this (later) save's value, and the value it replaced is kept as a RecordConflict
+    (kind data_report) for the page to show. Nothing typed is lost; a replay of a stored save
+    changes nothing. Returns (report, 'updated' | 'conflict' | 'replay')."""
     client_uuid = check_uuid(client_uuid)
     base = base_of(base_version)
+    base_vals = base_values_of(base_values)
     for _attempt in range(MAX_ATTEMPTS):
         op = find_op(client_uuid, KIND, None, user)
         if op is not None:
@@ -130,26 +193,37 @@ def save_values(report, user, client_uuid, raw, base_version):
         db.session.refresh(report, with_for_update=True)
         _require_editable(report)
         read_version = report.version
-        if base != read_version:
-            who = report.updated_by.name if report.updated_by else "他人"
-            raise OperationError(f"这份填报已被{who}修改为第 {read_version} 版（您是在第 {base} 版上填写的），"
-                                 "这次修改未保存。请刷新页面，核对后重新填写。")
         form = form_of(report)
-        values, errors = form.parse(raw, report.school, sections_of(report))
+        submitted, errors = form.parse(raw, report.school, sections_of(report))
         if errors:
             labels = labels_of(report)
             raise OperationError("；".join(f"{labels.get(k, k)}：{m}" for k, m in list(errors.items())[:5]))
-        before, after = _changes(labels_of(report), report.values or {}, values)
+        labels = labels_of(report)
+        values, changed, overwritten = merge_save(report, submitted, list(raw), base_vals, base < read_version)
+        before, after = _changes(labels, report.values or {}, values)
+        authors = dict(report.value_authors or {})
+        was_by = {k: _author_of(report, k) for k in overwritten}
         if not claim_version(DataReport, report, read_version):
             db.session.rollback()
             continue
+        for k in changed:
+            if (report.values or {}).get(k) != values.get(k):
+                authors[k] = user.id
+        for k, old in overwritten.items():
+            db.session.add(RecordConflict(
+                inspection_id=None, kind=KIND, record_id=report.id, base_version=base,
+                overwritten={"field": k, "value": old, "author_id": was_by[k], "version": read_version},
+                incoming={"field": k, "value": values.get(k), "author_id": user.id}, author_id=user.id))
         report.values = values
+        report.value_authors = authors
         report.updated_by_id = user.id
         report.updated_at = utcnow()
         names = list(after)
+        kept = "、".join(labels.get(k, k) for k in overwritten)
         audit(user, "update", KIND, report.id,
               f"填报 {subject_name(report)}：" + ("、".join(names[:3]) + (f" 等 {len(names)} 项" if len(names) > 3 else "")
-                                                if names else "保存（无变化）"),
+                                                if names else "保存（无变化）")
+              + (f"（覆盖了他人同时修改的{kept}，原值已留存为修改冲突）" if kept else ""),
               before, dict(after, 版本=report.version))
         remember_op(client_uuid, KIND, report.id, report.version, user)
         try:
@@ -157,7 +231,7 @@ def save_values(report, user, client_uuid, raw, base_version):
         except IntegrityError:  # a twin with this UUID was stored first: answered as a replay next round
             db.session.rollback()
             continue
-        return report, "updated"
+        return report, "conflict" if overwritten else "updated"
     raise OperationError("保存的人太多，暂时未能保存，请稍后重试（已保存在本机的填写会自动重试）。")
 
 

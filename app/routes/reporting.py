@@ -1,6 +1,7 @@
 """数据填报审核: schools (学校填报员) and the office fill their forms online, reviewers (督导办,
 评估专家) approve or send back. Thin: check who may, call app.reporting.workflow / .evidence, render."""
 import hashlib
+import json
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +12,8 @@ from ..fieldwork.operations import OperationError, new_uuid
 from ..models import AuditEntry, County, School
 from ..models.reporting import DataReport, ReportEvidence
 from ..permissions import roles
-from ..reporting import evidence as ev_ops, workflow
+from ..models.records import RecordConflict
+from ..reporting import conflicts as conflict_ops, evidence as ev_ops, workflow
 from ..timefmt import local_today
 from .capture import refused, saved, wants_json
 from .photos import storage
@@ -21,6 +23,7 @@ bp = Blueprint("reporting", __name__)
 VIEW = ("admin", "expert", "reporter")
 FILL = ("admin", "reporter")
 REVIEW = ("admin", "expert")
+RESOLVE = ("admin", "expert", "reporter")  # 修改冲突: the reviewers and the school's own reporter (see _report)
 
 
 def default_year():
@@ -144,6 +147,8 @@ def _page(report, error=None, status=200):
         db.select(AuditEntry).where(((AuditEntry.entity == "data_report") & (AuditEntry.entity_id == report.id))
                                     | ((AuditEntry.entity == "report_evidence") & AuditEntry.entity_id.in_(ev_ids or [0])))
         .order_by(AuditEntry.id.desc()).limit(15)).scalars().all()
+    # the values the page is rendered with: each save sends them back, so the server merges field by field
+    base_values = {k: report.values[k] for k, _f, _s in entries if k in (report.values or {})}
     back = url_for("reporting.index") if current_user.role == "reporter" else url_for(
         "reporting.county", code=report.county.code, year=report.year, standard=report.standard_id)
     return render_template(
@@ -153,6 +158,8 @@ def _page(report, error=None, status=200):
         standard_label=workflow.STANDARDS.get(report.standard_id, report.standard_id), error=error, uuid=new_uuid(),
         targets=ev_ops.targets_of(report), accept=ev_ops.ACCEPT, allowed_text=ev_ops.ALLOWED_TEXT,
         max_mb=ev_ops.MAX_BYTES // (1024 * 1024), entries_sig=_entries_sig(report), history=history, back=back,
+        base_values=json.dumps(base_values, ensure_ascii=False), conflicts=conflict_ops.conflict_rows(report),
+        notices=conflict_ops.notices_for(report, current_user), can_resolve=current_user.role in RESOLVE,
     ), status
 
 
@@ -167,18 +174,25 @@ def show(rid):
 def save(rid):
     report = _report(rid)
     _require_edit(report)
-    raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "client_uuid", "base_version")}
+    raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "client_uuid", "base_version", "base_values")}
     try:
         report, status = workflow.save_values(report, current_user, request.form.get("client_uuid"), raw,
-                                              request.form.get("base_version"))
+                                              request.form.get("base_version"), request.form.get("base_values"))
     except OperationError as e:
         db.session.rollback()
         if wants_json():
             return refused(str(e))
         return _page(db.session.get(DataReport, rid), error=str(e), status=422)
     if wants_json():
-        return saved(report, status, entries=_entries_sig(report), missing=len(workflow.missing_of(report)))
-    flash(f"已保存（第 {report.version} 版）。", "success")
+        answer, code = saved(report, status, entries=_entries_sig(report), missing=len(workflow.missing_of(report)),
+                             base_values=workflow.page_values(report, raw))
+        if status == "conflict":
+            body = answer.get_json()
+            body["label"] = f"已保存（与他人同时修改了同一项，被覆盖的值已留存） · 第 {report.version} 版"
+            return body, code
+        return answer, code
+    flash(f"已保存（第 {report.version} 版）" + ("，与他人同时修改的项目已列入「修改冲突」" if status == "conflict" else "") + "。",
+          "success")
     return redirect(url_for("reporting.show", rid=rid))
 
 
@@ -215,6 +229,21 @@ def send_back(rid):
 @roles(*REVIEW)
 def approve(rid):
     return _act(rid, workflow.approve, "已审核通过。", review=True)
+
+
+@bp.post("/reports/<int:rid>/conflicts/<int:cid>")
+@roles(*RESOLVE)
+def resolve_conflict(rid, cid):
+    report = _report(rid)
+    try:
+        done = conflict_ops.resolve(report, db.session.get(RecordConflict, cid), current_user,
+                                    request.form.get("resolution"))
+    except OperationError as e:
+        db.session.rollback()
+        return _page(db.session.get(DataReport, rid), error=str(e), status=422)
+    flash(("已恢复被覆盖的值。" if request.form.get("resolution") == "restored" else "已保留当前的值。")
+          if done else "这条修改冲突已由他人处理。", "success")
+    return redirect(url_for("reporting.show", rid=rid))
 
 
 @bp.post("/reports/<int:rid>/evidence")

@@ -6,7 +6,7 @@ import random
 from app.extensions import db
 from app.models import SchoolSectionData
 from app.models.reporting import DataReport, ReportEvidence
-from tests.browser.conftest import login_page, screenshot, wait_saved
+from tests.browser.conftest import login_page, screenshot, wait_saved, wait_stored
 from tests.conftest import OUTPUT_DIR
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -116,3 +116,85 @@ def test_expert_reviews_on_a_phone(app, demo, live_server, page):
     page.locator("section.review, .return-reason").first.wait_for()
     assert "图书册数与图书登记册不符" in page.inner_text(".return-reason")
     screenshot(page, "reporting-phone-returned", full_page=False)
+
+
+def test_two_phones_edit_different_fields_of_one_report_both_stored(app, demo, live_server, browser, page):
+    """reporter1 and the office open the same report; each changes a different figure and the page
+    saves it. The second save was made on the version before the first: both figures are stored.
+    A figure both change is kept as a 修改冲突; a later edit of another figure takes nothing back."""
+    from app.models import RecordConflict
+    from app.reporting import workflow
+    from app.reporting.demo import fill, reporting_users
+    from tests.browser.conftest import PHONE
+
+    with app.app_context():
+        users = reporting_users(demo, "demo1234")
+        school = db.session.merge(demo["schools"][0])
+        report, _ = workflow.start_report(users["reporter1"], "school", demo_year(), workflow.DEFAULT_STANDARD, school=school)
+        fill(report, db.session.merge(users["reporter1"]), random.Random(5))
+        rid, start_version = report.id, report.version
+        books, computers, teachers = (report.values[k] for k in ("小学.books", "小学.computers", "小学.teachers"))
+    base = live_server.url
+    other = browser.new_context(**PHONE)
+    other.set_default_timeout(15000)
+    office = other.new_page()
+    try:
+        login_page(page, base, "reporter1")
+        login_page(office, base, "admin")
+        for p in (page, office):
+            p.goto(f"{base}/reports/{rid}")
+            p.wait_for_selector("#report-form[data-autosave]")
+        page.fill("[name='小学.books']", str(books + 100))
+        page.locator("[name='小学.books']").blur()
+        wait_saved(page)
+
+        def values():
+            with app.app_context():
+                db.session.remove()
+                r = db.session.get(DataReport, rid)
+                return r.values, r.version
+
+        wait_stored(page, lambda: values()[0]["小学.books"] == books + 100)
+        office.fill("[name='小学.computers']", str(computers + 7))  # this page still stands on the first version
+        office.locator("[name='小学.computers']").blur()
+        wait_saved(office)
+        wait_stored(office, lambda: values()[0]["小学.computers"] == computers + 7)
+        stored, version = values()
+        assert stored["小学.books"] == books + 100 and stored["小学.computers"] == computers + 7
+        assert version == start_version + 2
+        assert "已保存" in office.inner_text("#report-form [data-save-state]")
+
+        # the office, not having seen reporter1's 图书册数, changes it too: the later figure is
+        # stored and reporter1's is kept as a 修改冲突, shown on reporter1's page
+        office.fill("[name='小学.books']", str(books + 200))
+        office.locator("[name='小学.books']").blur()
+        wait_saved(office)
+        wait_stored(office, lambda: values()[0]["小学.books"] == books + 200)
+
+        def conflicts():
+            with app.app_context():
+                db.session.remove()
+                return [c.overwritten["value"] for c in db.session.execute(db.select(RecordConflict)).scalars()]
+
+        assert conflicts() == [books + 100]
+        # reporter1 edits another figure: the page stands on the values it saved (base_values moved
+        # with base_version), so its old 图书册数 is not sent as a change and takes nothing back
+        page.fill("[name='小学.teachers']", str(teachers + 1))
+        page.locator("[name='小学.teachers']").blur()
+        wait_saved(page)
+        wait_stored(page, lambda: values()[0]["小学.teachers"] == teachers + 1)
+        stored, _version = values()
+        assert stored["小学.books"] == books + 200 and stored["小学.computers"] == computers + 7
+        assert conflicts() == [books + 100]
+        page.reload()
+        page.wait_for_selector(".conflict-notice")
+        assert f"（{books + 100} 册）已被" in page.inner_text(".conflict-notice")
+        assert "修改冲突" in page.inner_text("#conflicts")
+        page.locator("#conflicts").scroll_into_view_if_needed()
+        screenshot(page, "reporting-phone-conflict", full_page=False)
+    finally:
+        other.close()
+
+
+def demo_year():
+    return db.session.execute(db.select(SchoolSectionData.year)).scalars().first()

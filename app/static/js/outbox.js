@@ -254,6 +254,8 @@
         if (other.status === "failed" && other.seq < item.seq) { work.push(removeItem(other.seq)); return; }
         if (other.seq > item.seq && other.status !== "failed") {
           setField(other, "base_version", String(j.version));
+          // data_report: the values this save stored from the page travel with the version they made
+          if (j.base_values !== undefined) setField(other, "base_values", JSON.stringify(j.base_values));
           if (j.edit_url) other.url = j.edit_url;
           work.push(putItem(other));
         }
@@ -264,6 +266,8 @@
       if (!form) return;
       var base = form.querySelector("input[name=base_version]");
       if (base) base.value = String(j.version);
+      var baseValues = form.querySelector("input[name=base_values]");  // data_report: see above
+      if (baseValues && j.base_values !== undefined) baseValues.value = JSON.stringify(j.base_values);
       if (j.edit_url) form.setAttribute("action", j.edit_url);
       form.classList.remove("photo-only");
       if (j.problem !== undefined) form.classList.toggle("problem", !!j.problem);
@@ -428,7 +432,7 @@
 
   function contentOf(item) {
     return JSON.stringify(item.fields.filter(function (f) {
-      return f[0] !== "client_uuid" && f[0] !== "base_version" && f[0] !== "csrf_token";
+      return f[0] !== "client_uuid" && f[0] !== "base_version" && f[0] !== "base_values" && f[0] !== "csrf_token";
     }));
   }
 
@@ -504,9 +508,11 @@
           if (waiting) {
             var uuidValue = fieldValue(waiting, "client_uuid");
             var base = fieldValue(waiting, "base_version");
+            var baseValues = fieldValue(waiting, "base_values");  // data_report: belongs to that base
             waiting.fields = next.fields;
             setField(waiting, "client_uuid", uuidValue);
             if (base !== null) setField(waiting, "base_version", base);
+            if (baseValues !== null) setField(waiting, "base_values", baseValues);
             waiting.url = waiting.url || next.url;
             s.put(waiting);
             return;
@@ -514,6 +520,7 @@
           var running = same.filter(function (i) { return i.sending; })[0];
           if (running) {  // made on the view the running save started from: rebased when it lands
             setField(next, "base_version", fieldValue(running, "base_version"));
+            if (fieldValue(running, "base_values") !== null) setField(next, "base_values", fieldValue(running, "base_values"));
           }
           setField(next, "client_uuid", uuid());
           next.created = new Date().toISOString();
