@@ -10,47 +10,32 @@ from flask_login import current_user
 from ..extensions import db
 from ..fieldwork.operations import audit
 from ..indicators import province
-from ..indicators.school_data import read_table, rows_from_frame
 from ..indicators.school_import import ImportRefused
 from ..models import DataImport
 from ..permissions import roles
-from .schooldata import PAGE_SIZE, _parse_year
+from .schooldata import PAGE_SIZE, read_upload
 
 bp = Blueprint("province", __name__)
-
 
 def _recent():
     return db.session.execute(db.select(DataImport).where(DataImport.county_id.is_(None))
                               .order_by(DataImport.id.desc()).limit(20)).scalars().all()
-
 
 @bp.get("/school-data/province")
 @roles("admin")
 def index():
     return _index_page()
 
-
 def _index_page(errors=None, status=200):
     year = request.form.get("year") or date.today().year - 1
     return render_template("schooldata/province_index.html", imports=_recent(), default_year=year,
                            errors=errors), status
 
-
 @bp.post("/school-data/province/upload")
 @roles("admin")
 def upload():
-    year = _parse_year(request.form.get("year"))
-    f = request.files.get("file")
-    errors = []
-    if year is None:
-        errors.append("请填写正确的数据年度（如 2025）。")
-    if f is None or not f.filename:
-        errors.append("请选择要上传的学校数据文件（.xlsx、.xls、.ods 或 .csv）。")
+    year, f, table, rows, errors = read_upload()
     if not errors:
-        table = read_table(f.read(), filename=f.filename)
-        errors = [e.text() for e in table.errors]
-    if not errors:
-        rows = rows_from_frame(table.frame)
         if not province.file_county_codes(rows):
             errors = [f"文件没有填写「{province.COLUMN}」列：全省导入须在每一行填写学校所在县（市、区）的 6 位代码"
                       "（只有一个县的数据请到该县的学校数据页面上传）。"]
@@ -72,13 +57,11 @@ def upload():
         return resp
     return redirect(target)
 
-
 def _import_or_404(import_id):
     data_import = province.pending_province_import(import_id)
     if data_import is None:
         abort(404, description="没有这次全省导入。")
     return data_import
-
 
 def _page_of_rows(rows, warnings):
     """The rows the preview shows: filtered by ?county= and ?warned=1, one page of PAGE_SIZE."""
@@ -94,7 +77,6 @@ def _page_of_rows(rows, warnings):
     shown = [dict(r, warnings=by_row.get(r["row"], [])) for r in chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     return {"rows": shown, "total": total, "page": page, "pages": pages, "county": county, "warned": warned}
 
-
 @bp.get("/school-data/province/imports/<int:import_id>")
 @roles("admin")
 def preview(import_id):
@@ -109,7 +91,6 @@ def preview(import_id):
     removed = sum(len(c["change"]["removed"]) for c in counties)
     return render_template("schooldata/province_preview.html", data_import=data_import, counties=counties,
                            removed=removed, warning_count=len(warnings), table=_page_of_rows(rows, warnings))
-
 
 @bp.post("/school-data/province/imports/<int:import_id>/confirm")
 @roles("admin")
@@ -136,7 +117,6 @@ def confirm(import_id):
         return redirect(url_for("province.preview", import_id=import_id))
     flash(f"已保存 {len(results)} 个县 {data_import.year} 年共 {len(rows)} 行学校数据。", "success")
     return redirect(url_for("province.preview", import_id=data_import.id))
-
 
 @bp.post("/school-data/province/imports/<int:import_id>/discard")
 @roles("admin")

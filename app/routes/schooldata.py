@@ -53,10 +53,9 @@ def _parse_year(value):
     return year if 2000 <= year <= 2100 else None
 
 
-@bp.post("/counties/<code>/data/upload")
-@roles("admin", "lead")
-def upload(code):
-    county = _county_or_404(code)
+def read_upload():
+    """The upload form (数据年度 and a file, for a county or the whole province): (year, file,
+    parsed table, rows, errors in Chinese). The file is read only when the form is complete."""
     year = _parse_year(request.form.get("year"))
     f = request.files.get("file")
     errors = []
@@ -64,12 +63,21 @@ def upload(code):
         errors.append("请填写正确的数据年度（如 2025）。")
     if f is None or not f.filename:
         errors.append("请选择要上传的学校数据文件（.xlsx、.xls、.ods 或 .csv）。")
-    table = None
+    table = rows = None
     if not errors:
         table = read_table(f.read(), filename=f.filename)
         errors = [e.text() for e in table.errors]
     if not errors:
         rows = rows_from_frame(table.frame)
+    return year, f, table, rows, errors
+
+
+@bp.post("/counties/<code>/data/upload")
+@roles("admin", "lead")
+def upload(code):
+    county = _county_or_404(code)
+    year, f, table, rows, errors = read_upload()
+    if not errors:
         errors = [e.text() for e in foreign_county_errors(county, rows) or conflicts_with_other_counties(county, rows)]
     if errors:
         return _upload_errors(county, errors)
