@@ -97,3 +97,26 @@ def wait_saved(page, selector=None, version=None):
         "[data-save-state][data-kind=saving], [data-save-state][data-kind=typing], [data-save-state][data-kind=queued]")""")
     if selector:
         page.wait_for_selector(f"{selector} [data-save-state]:has-text('{'第 %d 版' % version if version else '已保存'}')")
+
+
+def main_pages(app, demo):
+    """The demo with its fieldwork added, and the pages an inspector and a lead open most, by user
+    (the CSP walk and the narrow-phone walk go through the same pages)."""
+    from app.demo import add_demo_activity
+    from app.extensions import db
+
+    with app.app_context():
+        add_demo_activity({"inspection": db.session.merge(demo["inspection"]),
+                           "users": {k: db.session.merge(v) for k, v in demo["users"].items()}})
+    iid = demo["inspection"].id
+    school = demo["inspection"].visits[0].school
+    g1 = demo["inspection"].groups[0].id
+    return {
+        "inspector1": ["/", f"/inspections/{iid}", f"/inspections/{iid}/schools/{school.id}", f"/inspections/{iid}/hearing",
+                       f"/inspections/{iid}/archives", f"/inspections/{iid}/departments", f"/inspections/{iid}/interviews",
+                       f"/inspections/{iid}/interviews/new?type=家长", f"/inspections/{iid}/groups/{g1}/summary",
+                       f"/inspections/{iid}/draws", f"/inspections/{iid}/schools/{school.id}/photos"],
+        "lead": [f"/inspections/{iid}/feedback", f"/inspections/{iid}/setup", f"/inspections/{iid}/audit",
+                 f"/inspections/{iid}/reports", "/counties/510999/data", "/counties/510999/results",
+                 f"/inspections/{iid}/conflicts"],
+    }

@@ -1,27 +1,13 @@
 """Every main page works under the app's Content-Security-Policy: walking them in Chromium logs
 no CSP violation (no inline script, handler, style attribute or eval left anywhere)."""
-from app.demo import add_demo_activity
-from tests.browser.conftest import login_page
+from tests.browser.conftest import login_page, main_pages
 
 
 def test_main_pages_raise_no_csp_violation(app, demo, live_server, browser):
-    with app.app_context():
-        from app.extensions import db
-
-        add_demo_activity({"inspection": db.session.merge(demo["inspection"]),
-                           "users": {k: db.session.merge(v) for k, v in demo["users"].items()}})
-    iid = demo["inspection"].id
-    school = demo["inspection"].visits[0].school
-    g1 = demo["inspection"].groups[0].id
-    pages = {
-        "inspector1": ["/", f"/inspections/{iid}", f"/inspections/{iid}/schools/{school.id}", f"/inspections/{iid}/hearing",
-                       f"/inspections/{iid}/archives", f"/inspections/{iid}/departments", f"/inspections/{iid}/interviews",
-                       f"/inspections/{iid}/interviews/new?type=家长", f"/inspections/{iid}/groups/{g1}/summary",
-                       f"/inspections/{iid}/draws", f"/inspections/{iid}/schools/{school.id}/photos", "/offline"],
-        "lead": [f"/inspections/{iid}/feedback", f"/inspections/{iid}/setup", f"/inspections/{iid}/audit",
-                 f"/inspections/{iid}/reports", f"/inspections/{iid}/report", "/counties/510999/data",
-                 "/counties/510999/results", "/counties/510999/qr", f"/inspections/{iid}/conflicts", "/inspections/new"],
-    }
+    iid, school = demo["inspection"].id, demo["inspection"].visits[0].school
+    pages = main_pages(app, demo)
+    pages["inspector1"].append("/offline")
+    pages["lead"] += [f"/inspections/{iid}/report", "/counties/510999/qr", "/inspections/new"]
     for user, urls in pages.items():
         context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                       locale="zh-CN")
