@@ -124,6 +124,12 @@ def test_submit_return_resubmit_approve_writes_school_data(client, rep):
     assert save(client, t, rid, raw, version(rid)).status_code == 422
     assert client.post(f"/reports/{rid}/return", data={"csrf_token": t, "reason": "重新核对"}).status_code == 302
     assert db.session.get(DataReport, rid).status == "returned"
+    # the approved figures stay in force while the returned report is corrected, until approved again
+    t = switch(client, "reporter1")
+    raw["小学.students"] = "790"
+    assert save(client, t, rid, raw, version(rid)).status_code == 200
+    db.session.refresh(row)
+    assert row.students == 778
 
     actions = {(e.entity, e.action) for e in db.session.execute(db.select(AuditEntry)).scalars()}
     for step in (("data_report", "create"), ("data_report", "update"), ("data_report", "submit"),
