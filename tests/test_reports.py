@@ -566,3 +566,12 @@ def test_only_headings_keep_with_the_next_paragraph(client, demo):
     kept = [p.text for p in body if p.paragraph_format.keep_with_next]
     assert "（一）第一项成效，各地持续加大投入" in [p.text for p in body]
     assert kept and all(k in HEADINGS for k in kept), kept
+
+
+def test_drafted_achievements_read_as_sentences():
+    from app.reports import wording
+
+    assert wording.achievements(["政府重视，投入加大：近三年投入义务教育经费3.2亿元", "学校管理规范",
+                                 "（三）教师队伍建设成效明显。", "课后服务全覆盖！"]) == [
+        "（一）政府重视，投入加大。近三年投入义务教育经费3.2亿元。", "（二）学校管理规范。",
+        "（三）教师队伍建设成效明显。", "（四）课后服务全覆盖！"]

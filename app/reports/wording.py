@@ -202,9 +202,19 @@ def overall(county, standard, conclusion, vetoes):
 
 
 def achievements(lines):
-    """（一）… for each strength the groups wrote (the lead rewrites them into headline + 一是…)."""
-    return [line if re.match(r"^[（(][一二三四五六七八九十]+[）)]", line) else f"（{cn_index(n)}）{line}"
-            for n, line in enumerate(lines, start=1)]
+    """（一）… for each strength the groups wrote, as a sentence: a short headline before "：" ends
+    with 。 ('政府重视，投入加大：近三年投入…' → '政府重视，投入加大。近三年投入…。'), and every line
+    ends as a sentence does (the lead rewrites them further on the feedback page)."""
+    out = []
+    for n, line in enumerate(lines, start=1):
+        numbered = re.match(r"^[（(][一二三四五六七八九十]+[）)]", line)
+        head, sep, rest = line.partition("：")
+        if sep and rest and len(head) <= 20:
+            line = f"{head.rstrip('。')}。{rest}"
+        if line[-1] not in "。！？；…":
+            line += "。"
+        out.append(line if numbered else f"（{cn_index(n)}）{line}")
+    return out
 
 
 def problem_themes(problems, visited):
