@@ -185,7 +185,7 @@ def poor(code, students=500):
 def cell(html, county, section):
     """The visible text of one county's evaluation cell of a 学段 in the province preview."""
     tr = re.search(rf'<tr data-county="{county}">(.*?)</tr>', html, re.S).group(1)
-    td = re.search(rf'<td class="verdict" data-section="{section}">(.*?)</td>', tr, re.S).group(1)
+    td = re.search(rf'<td class="n county-eval" data-section="{section}">(.*?)</td>', tr, re.S).group(1)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", td.replace("<br>", " "))).strip()
 
 
