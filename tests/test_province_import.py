@@ -173,3 +173,79 @@ def test_only_admins_reach_the_province_import(client, two_counties, login_as, t
     assert client.post("/school-data/province/imports/1/confirm", data={"csrf_token": token}).status_code == 403
     assert client.post("/school-data/province/imports/1/discard", data={"csrf_token": token}).status_code == 403
     assert "全省导入学校数据" not in text_of(client.get("/counties")) if username == "lead" else True
+
+
+def poor(code, students=500):
+    """A 小学 row far below the quality-2017 thresholds: fails 校校达标 and pulls the CVs up."""
+    return row(code, "小学", students=students, teachers=students // 40, qualified_teachers=1, key_teachers=0,
+               pe_art_teachers=0, senior_teachers=0, teaching_area=students * 1.0, sports_area=students * 1.0,
+               equipment_value=students * 100 / 10000, multimedia_rooms=0, computers=2, books=students * 2)
+
+
+def cell(html, county, section):
+    """The visible text of one county's evaluation cell of a 学段 in the province preview."""
+    tr = re.search(rf'<tr data-county="{county}">(.*?)</tr>', html, re.S).group(1)
+    td = re.search(rf'<td class="n county-eval" data-section="{section}">(.*?)</td>', tr, re.S).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", td.replace("<br>", " "))).strip()
+
+
+def county_rows(import_id, county):
+    rows = db.session.get(DataImport, import_id).rows
+    return [r for r in rows if r["county_code"] == county]
+
+
+def test_preview_evaluates_each_county_before_storing(client, two_counties, login_as, tmp_path):
+    from app.indicators.metrics import evaluate
+    from app.indicators.school_data import frame_from_rows
+    from app.standards import get_standard
+
+    a, b = two_counties
+    token = login_as("admin")
+    rows = [dict(r, county_code="510801") for r in good_rows()]
+    rows += [dict(row(f"51080200{i:02d}", "小学", students=400 + 100 * i), county_code="510802") for i in range(3)]
+    rows += [dict(poor(f"51080200{i:02d}"), county_code="510802") for i in (7, 8)]
+    preview = upload(client, token, write_xlsx(tmp_path / "p.xlsx", rows)).headers["Location"]
+    import_id = int(re.search(r"/imports/(\d+)", preview).group(1))
+    html = client.get(preview).get_data(as_text=True)
+    std = get_standard("quality-2017")  # the county pages' default standard
+    for county in ("510801", "510802"):
+        ev = evaluate(frame_from_rows(county_rows(import_id, county)), std)
+        for sec, res in ev.sections.items():
+            text = cell(html, county, sec)
+            if not res.schools:
+                assert text == "无纳入测算的学校"
+                continue
+            worst = max(res.indicators.values(), key=lambda r: r.cv)
+            failing = int((ev.schools[ev.schools["section"] == sec]["ok"] == False).sum())  # noqa: E712
+            assert text == (f"{worst.code} {worst.cv:.3f} / {std.cv['caps'][sec]:.2f} {'达标' if res.ok else '未达标'} "
+                            f"校校达标：{failing} / {res.schools} 所未达标")
+    # 甲县 meets the standard; 乙县's two poor schools fail 校校达标 and push a CV over the cap
+    assert cell(html, "510801", "小学").endswith("达标 校校达标：0 / 3 所未达标") and "未达标 校" not in cell(html, "510801", "小学")
+    assert re.fullmatch(r"R\d 0\.\d{3} / 0\.50 未达标 校校达标：2 / 5 所未达标", cell(html, "510802", "小学"))
+    assert '<strong class="bad">未达标</strong>' in html and '<strong class="bad">2</strong>' in html
+    assert cell(html, "510802", "初中") == "无纳入测算的学校"
+    # the other standard (the same ?standard= as the county pages): its composite coefficient
+    html = client.get(preview + "?standard=basic-2012").get_data(as_text=True)
+    basic = get_standard("basic-2012")
+    ev = evaluate(frame_from_rows(county_rows(import_id, "510802")), basic)
+    res = ev.sections["小学"]
+    assert cell(html, "510802", "小学") == f"综合 {res.composite_cv:.3f} / {res.cap:.2f} {'达标' if res.ok else '未达标'}"
+    assert client.get(preview + "?standard=nope").status_code == 404
+    assert stored_codes(a) == [] and stored_codes(b) == []  # still nothing stored
+
+
+def test_province_figures_are_the_county_previews_figures(client, two_counties, login_as, tmp_path):
+    """乙县's cell in the province preview against the county preview of the same rows."""
+    token = login_as("admin")
+    b_rows = [dict(row(f"51080200{i:02d}", "小学", students=300 + 150 * i), county_code="510802") for i in range(3)]
+    b_rows += [dict(poor("5108020007"), county_code="510802"), dict(row("5108020009", "初中"), county_code="510802")]
+    rows = [dict(r, county_code="510801") for r in good_rows()] + b_rows
+    province_html = client.get(upload(client, token, write_xlsx(tmp_path / "p.xlsx", rows)).headers["Location"]).get_data(as_text=True)
+    county_preview = county_upload(client, token, write_xlsx(tmp_path / "b.xlsx", b_rows), code="510802").headers["Location"]
+    county_html = client.get(county_preview).get_data(as_text=True)
+    for sec in ("小学", "初中"):
+        part = re.search(rf'<section class="card result-section">\s*<h2>{sec}(.*?)</section>', county_html, re.S).group(1)
+        cvs = {code: cv for code, cv in re.findall(r'<td class="code">(R\d)</td>.*?<td class="n">[^<]*</td>\s*<td class="n">([\d.]+)', part, re.S)}
+        code = max(cvs, key=lambda c: float(cvs[c]))
+        verdict = "未达标" if "校际均衡未达标" in part else "达标"
+        assert cell(province_html, "510802", sec).startswith(f"{code} {cvs[code]} / ") and f" {verdict} 校校达标" in cell(province_html, "510802", sec)

@@ -9,7 +9,8 @@ school_import.store_county_rows (one way to store)."""
 from ..extensions import db
 from ..models import County, DataImport, School
 from ..models.base import utcnow
-from .school_data import Issue
+from .metrics import evaluate
+from .school_data import Issue, frame_from_rows
 from .school_import import ImportRefused, replacement_summary, store_county_rows
 
 COLUMN = "县级行政区划代码"
@@ -99,6 +100,39 @@ def summary(year, rows, warnings):
         out.append({"code": code, "name": county.name, "rows": len(crows), "warnings": len(cwarnings),
                     "change": replacement_summary(county, year, crows)})
     return out
+
+
+def section_verdicts(ev):
+    """What the province preview shows of one county's evaluation (metrics.evaluate), per 学段 of
+    the standard, taken from the engine's results as they are: the largest single 差异系数 with
+    its cap (or, where the standard judges a composite, the 综合差异系数 and its cap), the
+    section's 达标 verdict, the indicators whose coefficient cannot be computed, and how many
+    schools in scope fail 校校达标 (None where the standard has no school rule)."""
+    composite = bool(ev.standard.cv.get("composite"))
+    out = []
+    for sec, res in ev.sections.items():
+        item = {"section": sec, "schools": res.schools, "composite": composite, "code": None, "cv": None,
+                "cap": res.cap, "ok": res.ok, "undefined": [], "failing": None}
+        if res.schools:
+            item["undefined"] = [code for code, r in res.indicators.items() if r.cv is None]
+            if composite:
+                item["cv"] = res.composite_cv
+            else:
+                worst = max((r for r in res.indicators.values() if r.cv is not None), key=lambda r: r.cv, default=None)
+                if worst is not None:
+                    item.update(code=worst.code, cv=worst.cv, cap=worst.cap)
+            if ev.rule_codes:
+                ok = ev.schools.loc[ev.schools["section"] == sec, "ok"]
+                item["failing"] = int(ok.eq(False).sum())
+        out.append(item)
+    return out
+
+
+def evaluations(rows, standard):
+    """{county code: section_verdicts} of each county's rows in the file, evaluated on their own
+    (the county preview's computation, one county at a time), before anything is stored."""
+    return {code: section_verdicts(evaluate(frame_from_rows(crows), standard))
+            for code, (crows, _) in split(rows, []).items()}
 
 
 def store(data_import, rows, *, user=None):

@@ -13,7 +13,8 @@ from ..indicators import province
 from ..indicators.school_import import ImportRefused
 from ..models import DataImport
 from ..permissions import roles
-from .schooldata import PAGE_SIZE, read_upload
+from ..standards import STANDARD_IDS, get_standard
+from .schooldata import PAGE_SIZE, _standard_arg, read_upload
 
 bp = Blueprint("province", __name__)
 
@@ -89,8 +90,11 @@ def preview(import_id):
     rows, warnings = data_import.rows, data_import.warnings or []
     counties = province.summary(data_import.year, rows, warnings)
     removed = sum(len(c["change"]["removed"]) for c in counties)
+    standard = _standard_arg()
     return render_template("schooldata/province_preview.html", data_import=data_import, counties=counties,
-                           removed=removed, warning_count=len(warnings), table=_page_of_rows(rows, warnings))
+                           removed=removed, warning_count=len(warnings), table=_page_of_rows(rows, warnings),
+                           standard=standard, standards=[get_standard(s) for s in STANDARD_IDS],
+                           evaluations=province.evaluations(rows, standard))
 
 @bp.post("/school-data/province/imports/<int:import_id>/confirm")
 @roles("admin")
