@@ -9,7 +9,7 @@ import openpyxl
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Cm
+from docx.shared import Pt, Cm
 
 from app.extensions import db
 from app.indicators.metrics import evaluate
@@ -52,6 +52,14 @@ def test_feedback_opinion_docx(client, demo):
     assert "PAGE" in sec.footer._element.xml and "PAGE" in sec.even_page_footer._element.xml
     assert sec.footer.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
     assert sec.even_page_footer.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+    for footer in (sec.footer, sec.even_page_footer):  # — N — in 4号 (14 pt) 宋体
+        runs = [r for r in footer.paragraphs[0].runs if r.text.strip() or "PAGE" in r._r.xml]
+        assert runs and all('w:eastAsia="宋体"' in r._r.xml and r.font.size == Pt(14) for r in runs)
+    # headings in 黑体, the body justified
+    first = next(p for p in doc.paragraphs if p.text == "一、主要成效")
+    assert all('w:eastAsia="黑体"' in r._r.xml for r in first.runs if r.text.strip())
+    body = next(p for p in doc.paragraphs if p.text.startswith("检查组认为"))
+    assert (body.alignment or doc.styles["Normal"].paragraph_format.alignment) == WD_ALIGN_PARAGRAPH.JUSTIFY
     font_table = next(r.target_part for r in doc.part.rels.values() if r.reltype.endswith("/fontTable")).blob.decode()
     assert 'w:name="仿宋_GB2312"' in font_table and '<w:altName w:val="仿宋"/>' in font_table
     # the opening paragraph's figures; the confirmed problems by theme, with no record numbers
