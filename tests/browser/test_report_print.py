@@ -23,6 +23,14 @@ def test_printable_report_prints_to_a4(app, client, demo, live_server, page):
     text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
     for n in range(1, pages + 1):  # page numbers from the @page margin boxes
         assert re.search(rf"—\s*{n}\s*—", text), n
+    # odd pages number on the right, even pages on the left (GB/T 9704), at the foot of the page
+    bbox = subprocess.run(["pdftotext", "-bbox", path, "-"], capture_output=True, text=True, check=True).stdout
+    for n, (width, height, words) in enumerate(re.findall(
+            r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', bbox, re.S), start=1):
+        feet = [float(x) for x, y, w in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', words)
+                if w == str(n) and float(y) > 0.85 * float(height)]
+        assert feet, n
+        assert (feet[0] > float(width) / 2) if n % 2 else (feet[0] < float(width) / 2), (n, feet, width)
     flat = re.sub(r"\s+", "", text)
     assert "示范县人民政府：" in flat and "附件：1.问题清单" in flat and "四川省人民政府教育督导室" in flat
     assert "2026年11月21日10:10" in flat  # the photo's caption in local time
