@@ -300,6 +300,20 @@
   var drainAgain = false;
   var inflight = new Set();
 
+  // formKey → the address, version (and data_report base values) its last stored save left, noted
+  // the moment the answer comes, before that save leaves the queue. A save of the same form handed
+  // to the queue after that moment, but before the page has taken the answer in (afterStored),
+  // finds no running save to follow: it takes these, so the second save of a new row edits the
+  // row the first one created instead of creating another.
+  var landed = {};
+  function noteLanded(item, res) {
+    if (!item.formKey || item.mode !== "json") return;
+    var j;
+    try { j = JSON.parse(res.text); } catch (e) { return; }
+    if (!j || j.version === undefined) return;
+    landed[item.formKey] = { url: j.edit_url || item.url, version: j.version, baseValues: j.base_values };
+  }
+
   function drain() {
     if (!navigator.onLine) return Promise.resolve();
     if (draining) { drainAgain = true; return Promise.resolve(); }
@@ -325,6 +339,7 @@
               inflight.delete(item.seq);
               if (!res) return;
               if (res.ok) {
+                noteLanded(item, res);  // before it leaves the queue: see queueSave
                 return removeItem(item.seq).then(function () { return applyResult(item, res); });
               }
               if (res.login) {
@@ -518,9 +533,14 @@
             return;
           }
           var running = same.filter(function (i) { return i.sending; })[0];
+          var stored = landed[next.formKey];
           if (running) {  // made on the view the running save started from: rebased when it lands
             setField(next, "base_version", fieldValue(running, "base_version"));
             if (fieldValue(running, "base_values") !== null) setField(next, "base_values", fieldValue(running, "base_values"));
+          } else if (stored) {  // the last save of this form has landed: follow it (see noteLanded)
+            next.url = stored.url;
+            setField(next, "base_version", String(stored.version));
+            if (stored.baseValues !== undefined) setField(next, "base_values", JSON.stringify(stored.baseValues));
           }
           setField(next, "client_uuid", uuid());
           next.created = new Date().toISOString();
