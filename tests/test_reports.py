@@ -515,7 +515,7 @@ def test_resource_findings_quote_the_per_pupil_figure_and_the_standard(client, d
     assert f"{school1.name}（生均体育运动场馆面积{shown}㎡），低于标准要求（小学≥7.5㎡、初中≥10.2㎡）。" in line
     assert "实地访谈中部分受访对象" not in problems and "部分受访家长对" in problems
     # a figure that meets the standard is not quoted as the shortfall
-    from app.fieldwork.procedure import verified_per_pupil
+    from app.indicators.verified import verified_per_pupil
 
     assert verified_per_pupil(inspection, school1.id, "R5", f"{area:.0f}") == {"小学": round(area) / pupils}
     assert verified_per_pupil(inspection, school1.id, "R5", f"{8 * pupils:.0f}") is None
